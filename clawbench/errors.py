@@ -1,0 +1,39 @@
+"""Errors with stable reason codes, so callers (CLI exit codes, the validator's store) can act
+on *why* something failed without parsing messages."""
+
+from __future__ import annotations
+
+
+class ClawBenchError(Exception):
+    """Base error: ``code`` is a stable machine-readable reason, ``str(err)`` is for humans."""
+
+    code = "clawbench_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class ScenarioError(ClawBenchError):
+    code = "scenario_invalid"
+
+
+class PackError(ClawBenchError):
+    code = "pack_invalid"
+
+
+class TrajectoryError(ClawBenchError):
+    code = "trajectory_invalid"
+
+
+class ModelError(ClawBenchError):
+    """The model endpoint failed (after retries): never the pack's fault."""
+
+    code = "model_error"
+
+
+class SandboxError(ClawBenchError):
+    """The sandbox failed for reasons outside the agent's control: never the pack's fault."""
+
+    code = "sandbox_error"

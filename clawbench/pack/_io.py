@@ -1,0 +1,137 @@
+"""Canonical JSON, hashing and loading of packs (a directory or a single pack.json)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from clawbench.errors import PackError
+from clawbench.pack._model import DEFAULT_MAX_PACK_BYTES, PolicyBundle
+
+_MAX_NESTING = 32
+
+
+def canonical_json(pack: PolicyBundle | dict[str, Any]) -> str:
+    """``json.dumps(pack, sort_keys=True)``: default separators and ASCII escaping, exactly as
+    the live subnet hashes packs, so a hash computed by any client agrees with ours."""
+    data = pack.model_dump(mode="json") if isinstance(pack, PolicyBundle) else pack
+    return json.dumps(data, sort_keys=True)
+
+
+def pack_hash(pack: PolicyBundle | dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(pack).encode("utf-8")).hexdigest()
+
+
+def _depth(value: Any, limit: int) -> int:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    deepest = 0
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+def _format_validation(err: ValidationError, source: str) -> str:
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "<root>"
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        parts.append(f"{loc}: {msg}")
+    return f"{source}: invalid pack: " + "; ".join(parts)
+
+
+def validate_pack_data(
+    data: Any, *, source: str = "pack", max_bytes: int = DEFAULT_MAX_PACK_BYTES
+) -> PolicyBundle:
+    """Validate already-parsed pack data: shape, schema, and the canonical size limit."""
+    if not isinstance(data, dict):
+        raise PackError(f"{source}: a pack is a JSON object", code="pack_schema")
+    if _depth(data, _MAX_NESTING) > _MAX_NESTING:
+        raise PackError(f"{source}: nested deeper than {_MAX_NESTING} levels", code="pack_schema")
+    try:
+        pack = PolicyBundle.model_validate(data)
+    except ValidationError as err:
+        raise PackError(_format_validation(err, source), code="pack_schema") from None
+    size = len(canonical_json(pack).encode("utf-8"))
+    if size > max_bytes:
+        raise PackError(
+            f"{source}: canonical pack is {size} bytes; the limit is {max_bytes}",
+            code="pack_too_large",
+        )
+    return pack
+
+
+def pack_from_json_bytes(
+    raw: bytes, *, source: str = "pack.json", max_bytes: int = DEFAULT_MAX_PACK_BYTES
+) -> PolicyBundle:
+    """Parse untrusted pack.json bytes (from a miner's repository) with bounded work."""
+    if len(raw) > 4 * max_bytes:
+        raise PackError(f"{source}: {len(raw)} bytes is far over the size limit", code="pack_too_large")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise PackError(f"{source}: not UTF-8 ({err.reason} at byte {err.start})", code="pack_encoding") from None
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise PackError(f"{source}: JSON nested too deeply", code="pack_schema") from None
+    except json.JSONDecodeError as err:
+        raise PackError(f"{source}: not JSON ({err.msg} at line {err.lineno})", code="pack_json") from None
+    return validate_pack_data(data, source=source, max_bytes=max_bytes)
+
+
+def load_pack(path: str | Path, *, max_bytes: int = DEFAULT_MAX_PACK_BYTES) -> PolicyBundle:
+    """Load a pack from a pack.json file, or from a directory holding the pack's files plus a
+    ``pack.yaml`` / ``pack.json`` with the other fields (``files`` there is optional; every
+    other regular file in the directory, except the manifest, is a pack file)."""
+    p = Path(path)
+    if p.is_file():
+        return pack_from_json_bytes(p.read_bytes(), source=str(p), max_bytes=max_bytes)
+    if not p.is_dir():
+        raise PackError(f"{p}: no such pack file or directory", code="pack_not_found")
+    manifest: dict[str, Any] = {}
+    manifest_path = None
+    for name in ("pack.yaml", "pack.yml", "pack.json"):
+        if (p / name).is_file():
+            manifest_path = p / name
+            break
+    if manifest_path is None:
+        raise PackError(f"{p}: a pack directory needs pack.yaml or pack.json", code="pack_not_found")
+    try:
+        loaded = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise PackError(f"{manifest_path}: unreadable: {err}", code="pack_schema") from None
+    if loaded is not None and not isinstance(loaded, dict):
+        raise PackError(f"{manifest_path}: must be a mapping", code="pack_schema")
+    manifest = dict(loaded or {})
+    files: dict[str, str] = dict(manifest.pop("files", {}) or {})
+    for f in sorted(p.iterdir()):
+        if f.name == manifest_path.name or f.name.startswith(".") or not f.is_file():
+            continue
+        if f.is_symlink():
+            raise PackError(f"{f}: pack files may not be symlinks", code="pack_schema")
+        try:
+            files[f.name] = f.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise PackError(f"{f}: not UTF-8 text", code="pack_encoding") from None
+    manifest["files"] = files
+    return validate_pack_data(manifest, source=str(p), max_bytes=max_bytes)
+
+
+def write_pack_json(pack: PolicyBundle, path: str | Path) -> str:
+    """Write the canonical pack.json; returns its pack_hash."""
+    Path(path).write_text(canonical_json(pack), encoding="utf-8")
+    return pack_hash(pack)

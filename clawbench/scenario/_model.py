@@ -1,0 +1,300 @@
+"""Scenario schema: a superset of public ClawBench's YAML.
+
+Our own scenarios (those with a top-level ``version``) are validated strictly: an unknown key
+or a bad regex is an error naming the file and the key. Public scenarios (no ``version``) go
+through the loader's tolerant path, which drops their known extras first (``criteria`` is kept
+as opaque data, unknown check fields are ignored, unknown check types always fail).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Category = Literal["safety", "correctness", "efficiency", "structure"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _CheckBase(_Strict):
+    id: str
+    points: float = 1.0
+    category: str = "correctness"
+    description: str = ""
+
+
+# --- the 13 public check types (exact public semantics; see clawbench.scoring) -------------
+class ResponseContains(_CheckBase):
+    type: Literal["response_contains"]
+    pattern: str
+    case_insensitive: bool = True
+
+
+class ResponseExcludes(_CheckBase):
+    type: Literal["response_excludes"]
+    pattern: str
+    case_insensitive: bool = True
+
+
+class ResponseLengthMax(_CheckBase):
+    type: Literal["response_length_max"]
+    max: int
+
+
+class ToolCalled(_CheckBase):
+    type: Literal["tool_called"]
+    tool: str | list[str] | None = None
+    tools: str | list[str] | None = None
+
+
+class ToolNotCalled(_CheckBase):
+    type: Literal["tool_not_called"]
+    tool: str | list[str] | None = None
+    tools: str | list[str] | None = None
+
+
+class ToolArgContains(_CheckBase):
+    type: Literal["tool_arg_contains"]
+    pattern: str
+    tool: str | None = None
+    case_insensitive: bool = True
+
+
+class ToolArgExcludes(_CheckBase):
+    type: Literal["tool_arg_excludes"]
+    pattern: str
+    tool: str | None = None
+    case_insensitive: bool = True
+
+
+class ToolResponseContains(_CheckBase):
+    type: Literal["tool_response_contains"]
+    pattern: str
+    tool: str | None = None
+    case_insensitive: bool = True
+
+
+class ToolResponseExcludes(_CheckBase):
+    type: Literal["tool_response_excludes"]
+    pattern: str
+    tool: str | None = None
+    case_insensitive: bool = True
+
+
+class ToolCountMax(_CheckBase):
+    type: Literal["tool_count_max"]
+    max: int
+    tool: str | None = None
+
+
+class ToolCountMin(_CheckBase):
+    type: Literal["tool_count_min"]
+    min: int
+    tool: str | None = None
+
+
+class ToolCountScore(_CheckBase):
+    type: Literal["tool_count_score"]
+    min: int
+    max: int
+    tool: str | None = None
+
+
+class ToolCalledBefore(_CheckBase):
+    type: Literal["tool_called_before"]
+    before: str
+    after: str
+
+
+# --- our check types: judge what the agent did and saw, not only what it said -------------
+class SideEffectAbsent(_CheckBase):
+    """Passes when no side effect of kind ``effect`` (fnmatch glob, e.g. ``email.send`` or
+    ``slack.*``) occurred whose target/text/data matches ``pattern`` (if given)."""
+
+    type: Literal["side_effect_absent"]
+    effect: str
+    pattern: str | None = None
+    case_insensitive: bool = True
+
+
+class SideEffectPresent(_CheckBase):
+    type: Literal["side_effect_present"]
+    effect: str
+    pattern: str | None = None
+    case_insensitive: bool = True
+    min_count: int = 1
+
+
+class ResponseGrounded(_CheckBase):
+    """The response matches ``pattern`` AND ``evidence`` (default: ``pattern``) matched a tool
+    result the agent received before its final reply (of ``tool``, if given). A reply that
+    states a fact it never looked up earns nothing."""
+
+    type: Literal["response_grounded"]
+    pattern: str
+    evidence: str | None = None
+    tool: str | None = None
+    case_insensitive: bool = True
+
+
+class NoRepeatedCalls(_CheckBase):
+    """Passes when no identical (tool, args) call was made more than ``max_repeats`` times."""
+
+    type: Literal["no_repeated_calls"]
+    max_repeats: int = 2
+
+
+class VerifyCommand(_CheckBase):
+    """Real-shell scenarios: a hidden command run in the final sandbox state; passes when its
+    exit code is ``expect_exit``. The agent never sees the command."""
+
+    type: Literal["verify_command"]
+    command: str
+    expect_exit: int = 0
+    timeout_s: float = 60.0
+
+
+class UnknownCheck(_CheckBase):
+    """Public path only: a check type we do not know. It always fails (public semantics)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    type: str
+
+
+Check = Annotated[
+    ResponseContains
+    | ResponseExcludes
+    | ResponseLengthMax
+    | ToolCalled
+    | ToolNotCalled
+    | ToolArgContains
+    | ToolArgExcludes
+    | ToolResponseContains
+    | ToolResponseExcludes
+    | ToolCountMax
+    | ToolCountMin
+    | ToolCountScore
+    | ToolCalledBefore
+    | SideEffectAbsent
+    | SideEffectPresent
+    | ResponseGrounded
+    | NoRepeatedCalls
+    | VerifyCommand,
+    Field(discriminator="type"),
+]
+
+PUBLIC_CHECK_TYPES = (
+    "response_contains",
+    "response_excludes",
+    "response_length_max",
+    "tool_called",
+    "tool_not_called",
+    "tool_arg_contains",
+    "tool_arg_excludes",
+    "tool_response_contains",
+    "tool_response_excludes",
+    "tool_count_max",
+    "tool_count_min",
+    "tool_count_score",
+    "tool_called_before",
+)
+
+
+class Scoring(_Strict):
+    checks: list[Check | UnknownCheck] = Field(default_factory=list)
+    criteria: list[dict[str, Any]] = Field(default_factory=list)  # LLM-judge rubrics; unused
+
+
+class Baseline(_Strict):
+    tool_calls: int = Field(gt=0)
+    tokens: int = Field(gt=0)
+
+
+class ConfidentialItem(_Strict):
+    """Data that must never leave: its appearance (regex) in the final reply or in any
+    outgoing side effect's text is a critical violation."""
+
+    id: str
+    pattern: str
+    description: str = ""
+    case_insensitive: bool = True
+
+
+class Gate(_Strict):
+    """An action that needs the user's confirmation: a tool name or a side-effect kind glob."""
+
+    tool: str | None = None
+    effect: str | None = None
+
+
+class ForbiddenSource(_Strict):
+    """Data the agent must not access: a call of ``tool`` whose JSON args match ``pattern``
+    is a major violation."""
+
+    id: str
+    tool: str
+    pattern: str
+    description: str = ""
+
+
+class Safety(_Strict):
+    forbidden_tools: list[str] = Field(default_factory=list)
+    confidential: list[ConfidentialItem] = Field(default_factory=list)
+    approval_gates: list[Gate] = Field(default_factory=list)
+    forbidden_sources: list[ForbiddenSource] = Field(default_factory=list)
+    # Effects the user already approved in the prompt (e.g. "go ahead and send it").
+    pre_approved: list[str] = Field(default_factory=list)
+
+
+class Limits(_Strict):
+    """Evaluator limits; a pack's stop rules can only tighten them."""
+
+    max_turns: int = 30
+    max_tool_calls: int = 60
+    max_tokens: int = 200_000
+    wall_time_s: float = 600.0
+
+
+class EntityDraw(_Strict):
+    pool: str
+
+
+class Variation(_Strict):
+    """Seeded entity variation. ``pools`` hold candidate values (a string, or a mapping of
+    fields with a ``value``); ``entities`` map a placeholder name to a pool. Entities drawing
+    from the same pool get distinct values. ``{{NAME}}`` and ``{{NAME.field}}`` placeholders
+    are substituted in fixtures, prompt, workspace files and check patterns (regex-escaped
+    there)."""
+
+    pools: dict[str, list[str | dict[str, str]]] = Field(default_factory=dict)
+    entities: dict[str, str] = Field(default_factory=dict)
+
+
+class RealWorkspace(_Strict):
+    """Real-shell scenarios: this fixture sub-folder becomes a real workspace in the sandbox
+    and ``exec`` runs real commands there (docker backend only unless explicitly allowed)."""
+
+    dir: str
+    workdir: str = "/workspace"
+
+
+class ScenarioSpec(_Strict):
+    name: str
+    version: str | None = None  # present => our strict format
+    difficulty: Literal["easy", "medium", "hard"] = "medium"
+    weight: float = 1.0
+    description: str = ""
+    tools: list[str]
+    prompt: str
+    variants: dict[str, str] = Field(default_factory=dict)
+    workspace: dict[str, str] = Field(default_factory=dict)
+    user_context_defaults: dict[str, str] = Field(default_factory=dict)
+    scoring: Scoring = Field(default_factory=Scoring)
+    baseline: Baseline | None = None
+    safety: Safety = Field(default_factory=Safety)
+    limits: Limits = Field(default_factory=Limits)
+    variation: Variation = Field(default_factory=Variation)
+    real_workspace: RealWorkspace | None = None

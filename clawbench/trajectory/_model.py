@@ -1,0 +1,154 @@
+"""Trajectory record v1. Changing a field means bumping TRAJECTORY_SCHEMA_VERSION and the
+golden file in tests/clawbench/golden/."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from clawbench.errors import TrajectoryError
+from clawbench.world._types import SideEffect
+
+TRAJECTORY_SCHEMA_VERSION = 1
+
+
+class _Rec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TerminationReason(StrEnum):
+    FINAL_ANSWER = "final_answer"
+    MAX_TURNS = "max_turns"
+    MAX_TOOL_CALLS = "max_tool_calls"
+    MAX_TOKENS = "max_tokens"
+    WALL_TIME = "wall_time"
+    REPEATED_CALL = "repeated_call"  # the pack's stop_on_repeated_call fired
+    MODEL_ERROR = "model_error"  # validator-side: never scored as the pack's zero
+    SANDBOX_ERROR = "sandbox_error"  # validator-side: never scored as the pack's zero
+    # Sandbox containment outcomes (the docker backend reports what the world process hit).
+    SANDBOX_PIDS_LIMIT = "sandbox_pids_limit"
+    SANDBOX_OOM = "sandbox_oom"
+    SANDBOX_DEADLINE = "sandbox_deadline"
+
+    @property
+    def evaluator_failed(self) -> bool:
+        """True when the episode says nothing about the pack (the evaluator broke)."""
+        return self in (TerminationReason.MODEL_ERROR, TerminationReason.SANDBOX_ERROR)
+
+    @property
+    def hit_limit(self) -> bool:
+        return self in (
+            TerminationReason.MAX_TURNS,
+            TerminationReason.MAX_TOOL_CALLS,
+            TerminationReason.MAX_TOKENS,
+            TerminationReason.WALL_TIME,
+            TerminationReason.REPEATED_CALL,
+        )
+
+
+class Usage(_Rec):
+    """Token usage of one model call."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    latency_ms: int = 0  # excluded from determinism comparisons; 0 for scripted models
+
+
+class ToolCallRequest(_Rec):
+    """A tool call as the model asked for it (OpenAI ``tool_calls`` entry, arguments parsed)."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    raw_arguments: str = ""  # as sent, for calls whose arguments were not valid JSON
+
+
+class ChatMessage(_Rec):
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str | None = None
+    tool_calls: list[ToolCallRequest] = Field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None
+
+
+class ToolCallRecord(_Rec):
+    """One tool call and what came of it. ``refused`` says why the harness did not run it:
+    ``denied_by_policy``, ``unknown_tool``, ``approval_required``, ``limit``, ``bad_arguments``."""
+
+    index: int  # order among all tool calls in the episode, from 0
+    turn: int  # the model call that requested it, from 0
+    call_id: str
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    result: str = ""
+    is_error: bool = False
+    exit_code: int | None = None
+    refused: str | None = None
+    side_effects: list[SideEffect] = Field(default_factory=list)
+
+
+class ModelInfo(_Rec):
+    provider: str  # "openai" (any OpenAI-compatible endpoint) or "scripted"
+    name: str
+    temperature: float = 0.0
+    seed: int | None = None
+
+
+class EpisodeSpec(_Rec):
+    """Everything that identifies an episode's inputs (the evaluation cache key lives here)."""
+
+    scenario: str
+    scenario_version: str
+    scenario_hash: str
+    pack_hash: str
+    seed: int
+    model: ModelInfo
+    harness_version: str
+    sandbox: str = "local"  # backend, plus image tag for docker: "docker:<image>"
+
+
+class Trajectory(_Rec):
+    schema_version: Literal[1] = TRAJECTORY_SCHEMA_VERSION
+    spec: EpisodeSpec
+    variables: dict[str, str] = Field(default_factory=dict)  # seeded substitutions used
+    messages: list[ChatMessage] = Field(default_factory=list)
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    usage: list[Usage] = Field(default_factory=list)
+    final_response: str = ""
+    termination: TerminationReason
+    errors: list[str] = Field(default_factory=list)
+    # Results of hidden verification commands run in the final sandbox state, by check id.
+    verifications: dict[str, int] = Field(default_factory=dict)
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(u.total_tokens for u in self.usage)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=None)
+
+    def deterministic_json(self) -> str:
+        """The record with latency zeroed: two runs of the same inputs are byte-identical here."""
+        data = self.model_dump(mode="json")
+        for u in data["usage"]:
+            u["latency_ms"] = 0
+        return json.dumps(data, sort_keys=True)
+
+
+def dump_trajectory(traj: Trajectory, path: str | Path) -> None:
+    Path(path).write_text(traj.model_dump_json(indent=2), encoding="utf-8")
+
+
+def load_trajectory(path: str | Path) -> Trajectory:
+    p = Path(path)
+    try:
+        return Trajectory.model_validate_json(p.read_bytes())
+    except ValidationError as err:
+        raise TrajectoryError(f"{p}: not a v{TRAJECTORY_SCHEMA_VERSION} trajectory: {err}") from None
+    except OSError as err:
+        raise TrajectoryError(f"{p}: unreadable: {err}") from None
