@@ -5,6 +5,14 @@ A pack is ``files`` (AGENTS.md required, plus SOUL.md, TOOLS.md, ...), a ``tool_
 of ``json.dumps(pack, sort_keys=True)`` (the live subnet's convention).
 """
 
+from clawbench.pack._io import (
+    canonical_json,
+    load_pack,
+    pack_from_json_bytes,
+    pack_hash,
+    validate_pack_data,
+    write_pack_json,
+)
 from clawbench.pack._model import (
     DEFAULT_MAX_PACK_BYTES,
     SCHEMA_VERSION,
@@ -14,13 +22,6 @@ from clawbench.pack._model import (
     PolicyBundle,
     StopRules,
     ToolPolicy,
-)
-from clawbench.pack._io import (
-    canonical_json,
-    load_pack,
-    pack_from_json_bytes,
-    pack_hash,
-    write_pack_json,
 )
 
 __all__ = [
@@ -36,5 +37,6 @@ __all__ = [
     "load_pack",
     "pack_from_json_bytes",
     "pack_hash",
+    "validate_pack_data",
     "write_pack_json",
 ]

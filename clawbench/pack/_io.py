@@ -18,8 +18,14 @@ _MAX_NESTING = 32
 
 def canonical_json(pack: PolicyBundle | dict[str, Any]) -> str:
     """``json.dumps(pack, sort_keys=True)``: default separators and ASCII escaping, exactly as
-    the live subnet hashes packs, so a hash computed by any client agrees with ours."""
-    data = pack.model_dump(mode="json") if isinstance(pack, PolicyBundle) else pack
+    the live subnet hashes packs, so a hash computed by any client agrees with ours.
+
+    A dict is hashed as given (a published pack.json object is hashed as published); a model is
+    dumped with every field and without nulls, which is also the form ``write_pack_json``
+    publishes, so the two agree."""
+    data = (
+        pack.model_dump(mode="json", exclude_none=True) if isinstance(pack, PolicyBundle) else pack
+    )
     return json.dumps(data, sort_keys=True)
 
 
@@ -79,17 +85,24 @@ def pack_from_json_bytes(
 ) -> PolicyBundle:
     """Parse untrusted pack.json bytes (from a miner's repository) with bounded work."""
     if len(raw) > 4 * max_bytes:
-        raise PackError(f"{source}: {len(raw)} bytes is far over the size limit", code="pack_too_large")
+        raise PackError(
+            f"{source}: pack.json is {len(raw)} bytes; the limit is {max_bytes}",
+            code="pack_too_large",
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise PackError(f"{source}: not UTF-8 ({err.reason} at byte {err.start})", code="pack_encoding") from None
+        raise PackError(
+            f"{source}: not UTF-8 ({err.reason} at byte {err.start})", code="pack_encoding"
+        ) from None
     try:
         data = json.loads(text)
     except RecursionError:
         raise PackError(f"{source}: JSON nested too deeply", code="pack_schema") from None
     except json.JSONDecodeError as err:
-        raise PackError(f"{source}: not JSON ({err.msg} at line {err.lineno})", code="pack_json") from None
+        raise PackError(
+            f"{source}: not JSON ({err.msg} at line {err.lineno})", code="pack_json"
+        ) from None
     return validate_pack_data(data, source=source, max_bytes=max_bytes)
 
 
@@ -109,7 +122,9 @@ def load_pack(path: str | Path, *, max_bytes: int = DEFAULT_MAX_PACK_BYTES) -> P
             manifest_path = p / name
             break
     if manifest_path is None:
-        raise PackError(f"{p}: a pack directory needs pack.yaml or pack.json", code="pack_not_found")
+        raise PackError(
+            f"{p}: a pack directory needs pack.yaml or pack.json", code="pack_not_found"
+        )
     try:
         loaded = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as err:
