@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from clawbench.errors import TrajectoryError
 from clawbench.world._types import SideEffect
 
-TRAJECTORY_SCHEMA_VERSION = 1
+TRAJECTORY_SCHEMA_VERSION: Literal[1] = 1
 
 
 class _Rec(BaseModel):
