@@ -1,0 +1,92 @@
+"""Versioned schema. Each migration moves ``PRAGMA user_version`` from i to i+1 inside one
+transaction; a database newer than this code is refused loudly (never silently downgraded)."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 0 -> 1: the validator's state.
+    """
+    CREATE TABLE epochs (
+        epoch INTEGER PRIMARY KEY,
+        seed INTEGER NOT NULL,
+        start_block INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('collecting', 'evaluated', 'decided', 'weights_set', 'no_weights')),
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE submissions (
+        epoch INTEGER NOT NULL,
+        hotkey TEXT NOT NULL,
+        uid INTEGER NOT NULL,
+        repo_url TEXT NOT NULL,
+        commit_hash TEXT NOT NULL,
+        pack_hash TEXT NOT NULL,
+        received_block INTEGER NOT NULL,
+        PRIMARY KEY (epoch, hotkey)
+    );
+    CREATE TABLE verifications (
+        epoch INTEGER NOT NULL,
+        hotkey TEXT NOT NULL,
+        ok INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        pack_hash TEXT,
+        push_time REAL,
+        warnings TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (epoch, hotkey)
+    );
+    CREATE TABLE packs (
+        pack_hash TEXT PRIMARY KEY,
+        pack_json TEXT NOT NULL
+    );
+    -- First-mover records, keyed by hotkey (never UID: UIDs are recycled). A record is reset
+    -- when the hotkey re-registers (new registered_block); an improved score never moves it.
+    CREATE TABLE first_seen (
+        hotkey TEXT NOT NULL,
+        pack_hash TEXT NOT NULL,
+        uid INTEGER NOT NULL,
+        registered_block INTEGER NOT NULL,
+        push_time REAL NOT NULL,
+        first_seen_block INTEGER NOT NULL,
+        PRIMARY KEY (hotkey, pack_hash, registered_block)
+    );
+    -- Evaluation cache: key covers everything that changes a result.
+    CREATE TABLE evaluations (
+        cache_key TEXT PRIMARY KEY,
+        pack_hash TEXT NOT NULL,
+        scenario TEXT NOT NULL,
+        seed INTEGER NOT NULL,
+        epoch INTEGER NOT NULL,
+        score_json TEXT NOT NULL,
+        trajectory BLOB NOT NULL
+    );
+    CREATE INDEX evaluations_pack ON evaluations (pack_hash, seed);
+    CREATE TABLE pack_scores (
+        epoch INTEGER NOT NULL,
+        hotkey TEXT NOT NULL,
+        pack_hash TEXT NOT NULL,
+        final REAL NOT NULL,
+        qualified INTEGER NOT NULL,
+        evaluator_failed INTEGER NOT NULL,
+        parts_json TEXT NOT NULL,
+        PRIMARY KEY (epoch, hotkey)
+    );
+    CREATE TABLE decisions (
+        epoch INTEGER PRIMARY KEY,
+        winner_hotkey TEXT,
+        winner_uid INTEGER,
+        burned INTEGER NOT NULL,
+        weights_json TEXT NOT NULL,
+        steps_json TEXT NOT NULL
+    );
+    CREATE TABLE weight_sets (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        epoch INTEGER NOT NULL,
+        block INTEGER,
+        weights_json TEXT NOT NULL,
+        success INTEGER NOT NULL,
+        message TEXT NOT NULL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

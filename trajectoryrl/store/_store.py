@@ -1,0 +1,315 @@
+"""The validator's state in SQLite (WAL).
+
+Every write that belongs to one step of an epoch happens in one transaction (``with
+store.transaction():``), so a kill -9 leaves either all of a step or none of it, and a
+restart resumes from the epoch's recorded status.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from trajectoryrl.store._schema import MIGRATIONS, SCHEMA_VERSION
+
+
+class StoreError(Exception):
+    code = "store_error"
+
+
+class Store:
+    """Thread-safe access through one connection guarded by a lock; keep calls short."""
+
+    def __init__(self, path: str | Path, *, migrations: list[str] | None = None) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._migrations = MIGRATIONS if migrations is None else migrations
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=30
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._depth = 0
+        self._migrate()
+
+    # -- schema ---------------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        target = len(self._migrations)
+        with self._lock:
+            current = self.schema_version
+            if current > target:
+                raise StoreError(
+                    f"{self.path}: schema version {current} is newer than this software ({target}); "
+                    "upgrade the node instead of running an older one on this state"
+                )
+            for version in range(current, target):
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _split_sql(self._migrations[version]):
+                        self._conn.execute(statement)
+                    self._conn.execute(f"PRAGMA user_version = {version + 1}")
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+
+    # -- transactions ---------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Nested calls join the outer transaction."""
+        with self._lock:
+            if self._depth == 0:
+                self._conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self._conn
+            except BaseException:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(self._conn.execute(sql, params).fetchall())
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- epochs ---------------------------------------------------------------------------
+    def epoch(self, epoch: int) -> sqlite3.Row | None:
+        rows = self.query("SELECT * FROM epochs WHERE epoch = ?", (epoch,))
+        return rows[0] if rows else None
+
+    def begin_epoch(self, epoch: int, seed: int, start_block: int) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR IGNORE INTO epochs (epoch, seed, start_block, status) VALUES (?, ?, ?, 'collecting')",
+                (epoch, seed, start_block),
+            )
+
+    def set_epoch_status(self, epoch: int, status: str, detail: str = "") -> None:
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE epochs SET status = ?, detail = ? WHERE epoch = ?", (status, detail, epoch)
+            )
+
+    def latest_epoch(self) -> sqlite3.Row | None:
+        rows = self.query("SELECT * FROM epochs ORDER BY epoch DESC LIMIT 1")
+        return rows[0] if rows else None
+
+    # -- submissions and verification ----------------------------------------------------
+    def record_submission(
+        self,
+        epoch: int,
+        hotkey: str,
+        uid: int,
+        repo_url: str,
+        commit_hash: str,
+        pack_hash: str,
+        block: int,
+    ) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (epoch, hotkey, uid, repo_url, commit_hash, pack_hash, block),
+            )
+
+    def first_received_block(self, hotkey: str, pack_hash: str) -> int | None:
+        """The block at which this validator first received this (hotkey, pack) submission."""
+        rows = self.query(
+            "SELECT MIN(received_block) AS b FROM submissions WHERE hotkey = ? AND pack_hash = ?",
+            (hotkey, pack_hash),
+        )
+        return None if rows[0]["b"] is None else int(rows[0]["b"])
+
+    def record_verification(
+        self,
+        epoch: int,
+        hotkey: str,
+        *,
+        ok: bool,
+        reason: str,
+        detail: str = "",
+        pack_hash: str | None = None,
+        push_time: float | None = None,
+        warnings: list[str] | None = None,
+        pack_json: str | None = None,
+    ) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO verifications VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    epoch,
+                    hotkey,
+                    int(ok),
+                    reason,
+                    detail,
+                    pack_hash,
+                    push_time,
+                    json.dumps(warnings or []),
+                ),
+            )
+            if pack_json is not None and pack_hash is not None:
+                c.execute("INSERT OR IGNORE INTO packs VALUES (?, ?)", (pack_hash, pack_json))
+
+    def pack_json(self, pack_hash: str) -> str | None:
+        rows = self.query("SELECT pack_json FROM packs WHERE pack_hash = ?", (pack_hash,))
+        return str(rows[0]["pack_json"]) if rows else None
+
+    # -- first-mover records --------------------------------------------------------------
+    def first_seen(
+        self,
+        hotkey: str,
+        pack_hash: str,
+        uid: int,
+        registered_block: int,
+        push_time: float,
+        block: int,
+    ) -> tuple[float, int]:
+        """Record (once) when this hotkey's pack was first seen; return the stored
+        (push_time, first_seen_block). A re-registration (new registered_block) starts afresh."""
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR IGNORE INTO first_seen VALUES (?, ?, ?, ?, ?, ?)",
+                (hotkey, pack_hash, uid, registered_block, push_time, block),
+            )
+            row = c.execute(
+                "SELECT push_time, first_seen_block FROM first_seen "
+                "WHERE hotkey = ? AND pack_hash = ? AND registered_block = ?",
+                (hotkey, pack_hash, registered_block),
+            ).fetchone()
+        return float(row["push_time"]), int(row["first_seen_block"])
+
+    # -- evaluation cache -----------------------------------------------------------------
+    def cached_evaluation(self, cache_key: str) -> tuple[str, bytes] | None:
+        rows = self.query(
+            "SELECT score_json, trajectory FROM evaluations WHERE cache_key = ?", (cache_key,)
+        )
+        if not rows:
+            return None
+        return str(rows[0]["score_json"]), zlib.decompress(rows[0]["trajectory"])
+
+    def store_evaluation(
+        self,
+        cache_key: str,
+        *,
+        pack_hash: str,
+        scenario: str,
+        seed: int,
+        epoch: int,
+        score_json: str,
+        trajectory_json: str,
+    ) -> None:
+        blob = zlib.compress(trajectory_json.encode("utf-8"), 6)
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (cache_key, pack_hash, scenario, seed, epoch, score_json, blob),
+            )
+
+    # -- scores, decisions, weights -------------------------------------------------------
+    def record_pack_score(
+        self,
+        epoch: int,
+        hotkey: str,
+        pack_hash: str,
+        *,
+        final: float,
+        qualified: bool,
+        evaluator_failed: bool,
+        parts_json: str,
+    ) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO pack_scores VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    epoch,
+                    hotkey,
+                    pack_hash,
+                    final,
+                    int(qualified),
+                    int(evaluator_failed),
+                    parts_json,
+                ),
+            )
+
+    def record_decision(
+        self,
+        epoch: int,
+        *,
+        winner_hotkey: str | None,
+        winner_uid: int | None,
+        burned: bool,
+        weights: dict[int, float],
+        steps_json: str,
+    ) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    epoch,
+                    winner_hotkey,
+                    winner_uid,
+                    int(burned),
+                    json.dumps({str(k): v for k, v in weights.items()}),
+                    steps_json,
+                ),
+            )
+
+    def decision(self, epoch: int) -> sqlite3.Row | None:
+        rows = self.query("SELECT * FROM decisions WHERE epoch = ?", (epoch,))
+        return rows[0] if rows else None
+
+    def latest_decision(self) -> sqlite3.Row | None:
+        rows = self.query("SELECT * FROM decisions ORDER BY epoch DESC LIMIT 1")
+        return rows[0] if rows else None
+
+    def record_weight_set(
+        self,
+        epoch: int,
+        *,
+        block: int | None,
+        weights: dict[int, float],
+        success: bool,
+        message: str,
+    ) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO weight_sets (epoch, block, weights_json, success, message) VALUES (?, ?, ?, ?, ?)",
+                (
+                    epoch,
+                    block,
+                    json.dumps({str(k): v for k, v in weights.items()}),
+                    int(success),
+                    message,
+                ),
+            )
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of a migration script: comments dropped first, then split on semicolons
+    (our migrations keep semicolons out of string literals)."""
+    code = "\n".join(ln for ln in script.splitlines() if not ln.strip().startswith("--"))
+    return [stmt.strip() for stmt in code.split(";") if stmt.strip()]
+
+
+__all__ = ["SCHEMA_VERSION", "Store", "StoreError"]
