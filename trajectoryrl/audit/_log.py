@@ -1,0 +1,152 @@
+"""Append-only, hash-chained audit log (JSON lines).
+
+Each entry carries ``prev`` (the previous entry's hash) and ``hash`` = sha256 of its own
+canonical JSON without ``hash``. Editing an entry breaks its hash; removing or reordering
+entries breaks ``seq`` continuity and the ``prev`` links; cutting the tail is caught by
+comparing the head with an anchor kept elsewhere (the validator's store).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+GENESIS = "0" * 64
+
+
+class AuditEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seq: int
+    epoch: int
+    kind: str  # submissions | verification | scores | decision | weights | budget | ...
+    data: dict[str, Any] = Field(default_factory=dict)
+    prev: str
+    hash: str = ""
+
+    def compute_hash(self) -> str:
+        body = self.model_dump(exclude={"hash"})
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+class AuditProblem(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    line: int
+    code: str  # unreadable | hash_mismatch | broken_link | seq_gap | head_mismatch
+    detail: str
+
+
+class AuditLog:
+    """Appends are serialised, flushed and fsynced: an entry that was acknowledged survives a
+    crash. A torn last line (crash mid-write) is reported by ``verify`` as ``unreadable``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._head = GENESIS
+        self._seq = 0
+        self._keys: set[tuple[int, str]] = set()
+        if self.path.exists():
+            for entry in self._read_valid_prefix():
+                self._head, self._seq = entry.hash, entry.seq + 1
+                self._keys.add((entry.epoch, entry.kind))
+
+    @property
+    def head(self) -> str:
+        return self._head
+
+    def _read_valid_prefix(self) -> list[AuditEntry]:
+        out = []
+        with self.path.open("r", encoding="utf-8") as fh:
+            for raw in fh:
+                try:
+                    out.append(AuditEntry.model_validate_json(raw))
+                except ValueError:
+                    break
+        return out
+
+    def has(self, epoch: int, kind: str) -> bool:
+        return (epoch, kind) in self._keys
+
+    def append(self, epoch: int, kind: str, data: dict[str, Any]) -> AuditEntry:
+        with self._lock:
+            entry = AuditEntry(seq=self._seq, epoch=epoch, kind=kind, data=data, prev=self._head)
+            entry = entry.model_copy(update={"hash": entry.compute_hash()})
+            line = entry.model_dump_json() + "\n"
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(line)
+                fh.flush()
+                os.fsync(fh.fileno())
+            self._head, self._seq = entry.hash, self._seq + 1
+            self._keys.add((epoch, kind))
+            return entry
+
+    def append_once(self, epoch: int, kind: str, data: dict[str, Any]) -> AuditEntry | None:
+        """Idempotent append for resumable steps: a restart never writes an entry twice."""
+        if self.has(epoch, kind):
+            return None
+        return self.append(epoch, kind, data)
+
+    def entries(self, epoch: int | None = None) -> list[AuditEntry]:
+        found = self._read_valid_prefix() if self.path.exists() else []
+        return [e for e in found if epoch is None or e.epoch == epoch]
+
+
+def verify_log(path: str | Path, *, expected_head: str | None = None) -> list[AuditProblem]:
+    """Every problem found, in file order; an empty list means the chain is intact."""
+    problems: list[AuditProblem] = []
+    prev, expect_seq = GENESIS, 0
+    p = Path(path)
+    if not p.exists():
+        return [AuditProblem(line=0, code="unreadable", detail=f"{p} does not exist")]
+    with p.open("r", encoding="utf-8", errors="replace") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                entry = AuditEntry.model_validate_json(raw)
+            except ValueError as err:
+                problems.append(
+                    AuditProblem(line=lineno, code="unreadable", detail=str(err).splitlines()[0])
+                )
+                continue
+            if entry.compute_hash() != entry.hash:
+                problems.append(
+                    AuditProblem(
+                        line=lineno,
+                        code="hash_mismatch",
+                        detail=f"entry seq {entry.seq} was edited",
+                    )
+                )
+            if entry.seq != expect_seq:
+                problems.append(
+                    AuditProblem(
+                        line=lineno,
+                        code="seq_gap",
+                        detail=f"expected seq {expect_seq}, found {entry.seq}",
+                    )
+                )
+            if entry.prev != prev:
+                problems.append(
+                    AuditProblem(
+                        line=lineno,
+                        code="broken_link",
+                        detail=f"entry seq {entry.seq} does not follow the previous entry (removed or reordered)",
+                    )
+                )
+            prev, expect_seq = entry.hash, entry.seq + 1
+    if expected_head is not None and prev != expected_head:
+        problems.append(
+            AuditProblem(
+                line=0,
+                code="head_mismatch",
+                detail="the log's head differs from the anchored head (tail cut?)",
+            )
+        )
+    return problems
