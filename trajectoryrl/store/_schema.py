@@ -87,6 +87,28 @@ MIGRATIONS: list[str] = [
         message TEXT NOT NULL
     );
     """,
+    # 1 -> 2: LLM spend. One row per model call; wall-clock time is fine here (accounting,
+    # not a scored path).
+    """
+    CREATE TABLE ledger (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts REAL NOT NULL,
+        day TEXT NOT NULL,
+        month TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        tokens_in INTEGER NOT NULL,
+        tokens_out INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        latency_ms INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        episode TEXT NOT NULL,
+        hotkey TEXT NOT NULL,
+        epoch INTEGER NOT NULL
+    );
+    CREATE INDEX ledger_day ON ledger (day);
+    CREATE INDEX ledger_month ON ledger (month);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

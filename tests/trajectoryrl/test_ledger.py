@@ -1,0 +1,123 @@
+"""Ledger totals and the budget guard's arithmetic, with an injected clock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trajectoryrl.ledger import (
+    BudgetExceeded,
+    BudgetGuard,
+    Ledger,
+    LedgerError,
+    Provider,
+    load_providers,
+)
+from trajectoryrl.store import Store
+
+DAY = 86_400.0
+T0 = 1_790_000_000.0  # a fixed instant; tests never read the wall clock
+
+PROV = Provider(
+    name="p", model="m", input_usd_per_mtok=2.0, output_usd_per_mtok=8.0, context_limit=128_000
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_costs_and_totals(tmp_path: Path) -> None:
+    clock = Clock()
+    ledger = Ledger(Store(tmp_path / "s.db"), clock=clock)
+    cost = ledger.record(
+        PROV,
+        tokens_in=1_000_000,
+        tokens_out=500_000,
+        latency_ms=900,
+        status="ok",
+        episode="e1",
+        hotkey="h1",
+        epoch=1,
+    )
+    assert cost == pytest.approx(2.0 + 4.0)
+    ledger.record(
+        PROV,
+        tokens_in=1000,
+        tokens_out=0,
+        latency_ms=5,
+        status="error",
+        episode="e1",
+        hotkey="h1",
+        epoch=1,
+    )
+    clock.now += DAY
+    ledger.record(
+        PROV,
+        tokens_in=500_000,
+        tokens_out=0,
+        latency_ms=5,
+        status="ok",
+        episode="e2",
+        hotkey="h2",
+        epoch=2,
+    )
+    by_miner = {r["k"]: r for r in ledger.totals("hotkey")}
+    assert by_miner["h1"]["calls"] == 2 and by_miner["h1"]["cost"] == pytest.approx(6.002)
+    assert len(ledger.totals("day")) == 2 and len(ledger.totals("month")) == 1
+    assert ledger.cost_per_episode() == pytest.approx((6.002 + 1.0) / 2)
+    assert ledger.spent("day") == pytest.approx(1.0)
+
+
+def test_budget_guard_stops_before_the_cap(tmp_path: Path) -> None:
+    clock = Clock()
+    ledger = Ledger(Store(tmp_path / "s.db"), clock=clock)
+    guard = BudgetGuard(ledger, daily_usd=0.25, default_episode_usd=0.1)
+    guard.check()  # nothing spent, first episode estimated at 0.10
+    ledger.record(
+        PROV,
+        tokens_in=50_000,
+        tokens_out=0,
+        latency_ms=1,
+        status="ok",
+        episode="e1",
+        hotkey="h",
+        epoch=1,
+    )  # $0.10
+    guard.check()  # 0.10 spent + 0.10 estimate <= 0.25
+    ledger.record(
+        PROV,
+        tokens_in=50_000,
+        tokens_out=0,
+        latency_ms=1,
+        status="ok",
+        episode="e2",
+        hotkey="h",
+        epoch=1,
+    )
+    with pytest.raises(BudgetExceeded) as err:
+        guard.check()  # 0.20 + 0.10 > 0.25
+    assert err.value.scope == "daily"
+    clock.now += DAY  # a new day: the daily cap resets
+    guard.check()
+    monthly = BudgetGuard(ledger, monthly_usd=0.25)
+    with pytest.raises(BudgetExceeded, match="monthly"):
+        monthly.check()
+
+
+def test_providers_file_is_strict(tmp_path: Path) -> None:
+    f = tmp_path / "providers.yaml"
+    f.write_text(
+        "providers:\n  - {name: a, model: gpt-x, input_usd_per_mtok: 1, output_usd_per_mtok: 2, context_limit: 1000, api_key_env: A_KEY}\n"
+    )
+    assert load_providers(f)["a"].api_key_env == "A_KEY"
+    f.write_text(
+        "providers:\n  - {name: a, model: m, input_usd_per_mtok: 1, output_usd_per_mtok: 2, context_limit: 1, prise: 3}\n"
+    )
+    with pytest.raises(LedgerError, match="prise"):
+        load_providers(f)

@@ -1,0 +1,12 @@
+"""The validator's LLM spend: provider prices, a ledger row per model call, a budget guard."""
+
+from trajectoryrl.ledger._ledger import (
+    BudgetExceeded,
+    BudgetGuard,
+    Ledger,
+    LedgerError,
+    Provider,
+    load_providers,
+)
+
+__all__ = ["BudgetExceeded", "BudgetGuard", "Ledger", "LedgerError", "Provider", "load_providers"]
