@@ -94,7 +94,7 @@ def test_evaluation_cache_round_trips_compressed(tmp_path: Path) -> None:
 
 def test_first_received_block_is_the_earliest(tmp_path: Path) -> None:
     s = Store(tmp_path / "v.db")
-    s.record_submission(1, "hk", 1, "u", "c", "p", 120)
-    s.record_submission(2, "hk", 1, "u", "c", "p", 240)
-    assert s.first_received_block("hk", "p") == 120
-    assert s.first_received_block("hk", "other") is None
+    s.record_submission(1, "hk", 1, "u", "c", "p", 120, received_at=1000.0)
+    s.record_submission(2, "hk", 1, "u", "c", "p", 240, received_at=2000.0)
+    assert s.first_received("hk", "p") == (120, 1000.0)
+    assert s.first_received("hk", "other") is None

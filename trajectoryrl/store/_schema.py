@@ -10,7 +10,7 @@ MIGRATIONS: list[str] = [
         epoch INTEGER PRIMARY KEY,
         seed INTEGER NOT NULL,
         start_block INTEGER NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('collecting', 'evaluated', 'decided', 'weights_set', 'no_weights')),
+        status TEXT NOT NULL CHECK (status IN ('collecting', 'collected', 'evaluated', 'decided', 'weights_set', 'no_weights')),
         detail TEXT NOT NULL DEFAULT ''
     );
     CREATE TABLE submissions (
@@ -21,6 +21,7 @@ MIGRATIONS: list[str] = [
         commit_hash TEXT NOT NULL,
         pack_hash TEXT NOT NULL,
         received_block INTEGER NOT NULL,
+        received_at REAL NOT NULL,
         PRIMARY KEY (epoch, hotkey)
     );
     CREATE TABLE verifications (

@@ -126,20 +126,39 @@ class Store:
         commit_hash: str,
         pack_hash: str,
         block: int,
+        received_at: float = 0.0,
     ) -> None:
         with self.transaction() as c:
             c.execute(
-                "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (epoch, hotkey, uid, repo_url, commit_hash, pack_hash, block),
+                "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (epoch, hotkey, uid, repo_url, commit_hash, pack_hash, block, received_at),
             )
 
-    def first_received_block(self, hotkey: str, pack_hash: str) -> int | None:
-        """The block at which this validator first received this (hotkey, pack) submission."""
+    def first_received(self, hotkey: str, pack_hash: str) -> tuple[int, float] | None:
+        """(block, unix time) at which this validator first received this (hotkey, pack)."""
         rows = self.query(
-            "SELECT MIN(received_block) AS b FROM submissions WHERE hotkey = ? AND pack_hash = ?",
+            "SELECT received_block, received_at FROM submissions WHERE hotkey = ? AND pack_hash = ? "
+            "ORDER BY received_block LIMIT 1",
             (hotkey, pack_hash),
         )
-        return None if rows[0]["b"] is None else int(rows[0]["b"])
+        return None if not rows else (int(rows[0][0]), float(rows[0][1]))
+
+    def submissions(self, epoch: int) -> list[sqlite3.Row]:
+        return self.query("SELECT * FROM submissions WHERE epoch = ? ORDER BY hotkey", (epoch,))
+
+    def verifications(self, epoch: int) -> list[sqlite3.Row]:
+        return self.query("SELECT * FROM verifications WHERE epoch = ? ORDER BY hotkey", (epoch,))
+
+    def pack_scores(self, epoch: int) -> list[sqlite3.Row]:
+        return self.query("SELECT * FROM pack_scores WHERE epoch = ? ORDER BY hotkey", (epoch,))
+
+    def last_pack_score(self, pack_hash: str) -> float | None:
+        rows = self.query(
+            "SELECT final FROM pack_scores WHERE pack_hash = ? AND evaluator_failed = 0 "
+            "ORDER BY epoch DESC LIMIT 1",
+            (pack_hash,),
+        )
+        return float(rows[0][0]) if rows else None
 
     def record_verification(
         self,

@@ -1,0 +1,272 @@
+"""The epoch loop's rules with in-memory collaborators: first mover, copies, delta, rejected
+packs, evaluator failures, set_weights retries, and resuming after a crash."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from trajectoryrl.audit import AuditLog, verify_log
+from trajectoryrl.chain import ChainError, Commitment, Metagraph, Neuron, WeightsResult
+from trajectoryrl.store import Store
+from trajectoryrl.validator import EpochParams, PackEvaluation, Received, Validator, Verified
+
+EPOCH_BLOCKS = 10
+
+
+class Killed(Exception):
+    """Stands for the process dying mid-step."""
+
+
+class FakeChain:
+    netuid = 11
+
+    def __init__(self) -> None:
+        self.block_no = 0
+        self.neurons: list[Neuron] = [
+            Neuron(uid=0, hotkey="owner", validator_permit=True, stake=1000.0)
+        ]
+        self.weights: list[dict[int, float]] = []
+        self.fail_set_weights = 0
+        self.down = False
+
+    def add(self, hotkey: str) -> int:
+        uid = len(self.neurons)
+        self.neurons.append(Neuron(uid=uid, hotkey=hotkey, registered_block=self.block_no))
+        return uid
+
+    def _check(self) -> None:
+        if self.down:
+            raise ChainError("connection refused")
+
+    async def block(self) -> int:
+        self._check()
+        return self.block_no
+
+    async def metagraph(self) -> Metagraph:
+        self._check()
+        return Metagraph(
+            netuid=self.netuid, block=self.block_no, neurons=self.neurons, owner_hotkey="owner"
+        )
+
+    async def commitments(self) -> dict[str, Commitment]:
+        return {}
+
+    async def set_weights(self, wallet: object, weights: dict[int, float]) -> WeightsResult:
+        self._check()
+        if self.fail_set_weights:
+            self.fail_set_weights -= 1
+            return WeightsResult(success=False, message="rate limited: last set 3 blocks ago")
+        self.weights.append(dict(weights))
+        return WeightsResult(success=True, block=self.block_no)
+
+    async def weights_rate_limit(self) -> int:
+        return 5
+
+    async def blocks_since_last_update(self, uid: int) -> int:
+        return 100
+
+    async def serve_endpoint(self, wallet: object, host: str, port: int) -> None: ...
+    async def commit(self, wallet: object, value: str) -> None: ...
+    async def close(self) -> None: ...
+
+
+class Miners:
+    """Each miner's answer: (pack_hash, push_time, valid)."""
+
+    def __init__(self, chain: FakeChain) -> None:
+        self.chain = chain
+        self.answers: dict[str, tuple[str, float, bool]] = {}
+
+    def submit(self, hotkey: str, pack: str, push_time: float, valid: bool = True) -> None:
+        if all(n.hotkey != hotkey for n in self.chain.neurons):
+            self.chain.add(hotkey)
+        self.answers[hotkey] = (pack, push_time, valid)
+
+    async def collect(self, metagraph: Metagraph, epoch: int) -> list[Received]:
+        uids = {n.hotkey: n.uid for n in metagraph.neurons}
+        return [
+            Received(
+                hotkey=h,
+                uid=uids[h],
+                repo_url=f"https://github.com/{h}/pack",
+                git_commit_hash="a" * 40,
+                pack_hash=p,
+            )
+            for h, (p, _, _) in sorted(self.answers.items())
+        ]
+
+    async def verify(self, sub: Received, submitted_at: float) -> Verified:
+        pack, push, valid = self.answers[sub.hotkey]
+        if not valid:
+            return Verified(ok=False, reason="pack_hash_mismatch", detail="canonical hash differs")
+        return Verified(ok=True, reason="ok", pack_json=json.dumps({"p": pack}), push_time=push)
+
+
+class Scores:
+    def __init__(self) -> None:
+        self.by_pack: dict[str, float] = {}
+        self.calls = 0
+        self.fail = False
+        self.crash_after: int | None = None
+
+    async def evaluate(
+        self, *, pack_json: str, pack_hash: str, hotkey: str, epoch: int, seeds: list[int]
+    ) -> PackEvaluation:
+        self.calls += 1
+        if self.crash_after is not None and self.calls > self.crash_after:
+            raise Killed("simulated kill")
+        if self.fail:
+            return PackEvaluation(
+                pack_hash=pack_hash, final=0.0, qualified=False, evaluator_failed=True
+            )
+        s = self.by_pack[pack_hash]
+        return PackEvaluation(
+            pack_hash=pack_hash, final=s, qualified=s > 0.3, evaluator_failed=False
+        )
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+def make(
+    tmp_path: Path, chain: FakeChain, miners: Miners, scores: Scores, **kw: object
+) -> Validator:
+    return Validator(
+        chain=chain,
+        wallet=object(),
+        hotkey="owner",
+        store=Store(tmp_path / "state.db"),
+        audit=AuditLog(tmp_path / "audit.jsonl"),
+        source=miners,
+        verifier=miners,
+        evaluator=scores,
+        params=EpochParams(epoch_blocks=EPOCH_BLOCKS, retry_backoff_s=0),
+        sleep=_no_sleep,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def _epoch(v: Validator, chain: FakeChain) -> str:
+    status = await v.run_epoch(chain.block_no // EPOCH_BLOCKS, chain.block_no)
+    chain.block_no += EPOCH_BLOCKS
+    return status
+
+
+async def test_three_epochs_first_mover_copy_and_delta(tmp_path: Path) -> None:
+    chain, scores = FakeChain(), Scores()
+    miners = Miners(chain)
+    v = make(tmp_path, chain, miners, scores)
+    scores.by_pack = {"strong": 0.80, "weak": 0.40, "better_small": 0.83, "better_big": 0.90}
+    miners.submit("alice", "strong", push_time=100)
+    miners.submit("bob", "weak", push_time=150)
+    miners.submit("copycat", "strong", push_time=200)  # a later copy of alice's pack
+    miners.submit("mallory", "strong", push_time=120, valid=False)  # wrong pack hash
+    assert await _epoch(v, chain) == "weights_set"
+    alice_uid = chain.neurons[1].uid
+    assert chain.weights[-1] == {alice_uid: 1.0}
+    rejected = {r["hotkey"]: r["reason"] for r in v.store.verifications(0) if not r["ok"]}
+    assert rejected == {"mallory": "pack_hash_mismatch"}
+
+    miners.submit("dave", "better_small", push_time=300)  # 0.83 < 0.80 + 0.05
+    assert await _epoch(v, chain) == "weights_set"
+    assert chain.weights[-1] == {alice_uid: 1.0}
+
+    miners.submit("erin", "better_big", push_time=400)  # 0.90 > 0.85
+    assert await _epoch(v, chain) == "weights_set"
+    erin_uid = [n.uid for n in chain.neurons if n.hotkey == "erin"][0]
+    assert chain.weights[-1] == {erin_uid: 1.0}
+    decision = json.loads(json.dumps(v.audit.entries(2)[-2].data))
+    assert decision["winner_hotkey"] == "erin"
+    assert verify_log(v.audit.path, expected_head=v.audit.head) == []
+
+
+async def test_evaluator_failure_sets_no_weights_and_zeroes_nobody(tmp_path: Path) -> None:
+    chain, scores = FakeChain(), Scores()
+    miners = Miners(chain)
+    v = make(tmp_path, chain, miners, scores)
+    scores.by_pack = {"strong": 0.8}
+    miners.submit("alice", "strong", push_time=100)
+    assert await _epoch(v, chain) == "weights_set"
+    scores.fail = True
+    assert await _epoch(v, chain) == "no_weights"
+    assert len(chain.weights) == 1  # nothing new from the failed epoch
+    assert v.store.pack_scores(1) == []  # no zero recorded for alice
+    assert "evaluator_failed" in v.store.epoch(1)["detail"]  # type: ignore[index]
+
+
+async def test_nobody_qualifies_burns_to_the_owner(tmp_path: Path) -> None:
+    chain, scores = FakeChain(), Scores()
+    miners = Miners(chain)
+    v = make(tmp_path, chain, miners, scores)
+    scores.by_pack = {"bad": 0.1}
+    miners.submit("zed", "bad", push_time=1)
+    miners.submit("mallory", "x", push_time=1, valid=False)
+    assert await _epoch(v, chain) == "weights_set"
+    assert chain.weights[-1] == {0: 1.0}
+
+
+async def test_set_weights_failing_then_succeeding(tmp_path: Path) -> None:
+    chain, scores = FakeChain(), Scores()
+    miners = Miners(chain)
+    v = make(tmp_path, chain, miners, scores)
+    scores.by_pack = {"strong": 0.8}
+    miners.submit("alice", "strong", push_time=100)
+    chain.fail_set_weights = 2
+    assert await _epoch(v, chain) == "weights_set"
+    attempts = v.store.query("SELECT success FROM weight_sets ORDER BY id")
+    assert [a[0] for a in attempts] == [0, 0, 1]
+
+
+async def test_weights_keep_failing_leaves_the_epoch_decided_for_a_retry(tmp_path: Path) -> None:
+    chain, scores = FakeChain(), Scores()
+    miners = Miners(chain)
+    v = make(tmp_path, chain, miners, scores)
+    scores.by_pack = {"strong": 0.8}
+    miners.submit("alice", "strong", push_time=100)
+    chain.fail_set_weights = 10
+    assert await v.run_epoch(0, 0) == "decided"
+    chain.fail_set_weights = 0
+    assert await v.run_epoch(0, 1) == "weights_set"  # the loop resumes at the weights step
+    assert scores.calls == 1  # without evaluating again
+
+
+async def test_a_crash_mid_evaluation_resumes_without_duplicates(tmp_path: Path) -> None:
+    chain, scores = FakeChain(), Scores()
+    miners = Miners(chain)
+    scores.by_pack = {"a": 0.5, "b": 0.7, "c": 0.9}
+    for i, p in enumerate("abc"):
+        miners.submit(f"m{p}", p, push_time=100 + i)
+    scores.crash_after = 1
+    with pytest.raises(Killed):
+        await make(tmp_path, chain, miners, scores).run_epoch(0, 0)
+    scores.crash_after = None
+    v = make(tmp_path, chain, miners, scores)
+    assert await v.run_epoch(0, 0) == "weights_set"
+    assert len(v.store.submissions(0)) == 3
+    assert [e.kind for e in v.audit.entries(0)].count("submissions") == 1
+    assert verify_log(v.audit.path) == []
+
+
+async def test_the_loop_survives_an_unreachable_chain(tmp_path: Path) -> None:
+    chain, scores = FakeChain(), Scores()
+    miners = Miners(chain)
+    scores.by_pack = {"a": 0.8}
+    miners.submit("ma", "a", push_time=1)
+    v = make(tmp_path, chain, miners, scores)
+    chain.down = True
+    calls = 0
+
+    async def sleep(_: float) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            chain.down = False
+
+    v.sleep = sleep
+    await v.run(max_epochs=1)
+    assert v.metrics.chain_errors._value.get() == 3  # type: ignore[attr-defined]
+    assert chain.weights == [{1: 1.0}]

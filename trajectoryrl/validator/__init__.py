@@ -1,0 +1,35 @@
+"""The validator: epoch loop, evaluation, first-mover decision and weights."""
+
+from trajectoryrl.validator._daemon import (
+    EpochParams,
+    Validator,
+    episode_seeds,
+    epoch_of,
+    epoch_seed,
+)
+from trajectoryrl.validator._metrics import Metrics
+from trajectoryrl.validator._types import (
+    EpisodeOutcome,
+    Evaluator,
+    PackEvaluation,
+    Received,
+    SubmissionSource,
+    Verified,
+    Verifier,
+)
+
+__all__ = [
+    "EpisodeOutcome",
+    "EpochParams",
+    "Evaluator",
+    "Metrics",
+    "PackEvaluation",
+    "Received",
+    "SubmissionSource",
+    "Validator",
+    "Verified",
+    "Verifier",
+    "epoch_of",
+    "epoch_seed",
+    "episode_seeds",
+]

@@ -1,0 +1,417 @@
+"""The validator's epoch loop.
+
+One epoch, in resumable steps, each committed atomically with its status:
+
+    collecting  -> submissions being asked for and verified
+    collected   -> every answer received and verified
+    evaluated   -> every verified pack scored (cache first), or the epoch could not evaluate
+    decided     -> first-mover winner and weights chosen (or no_weights, with the reason)
+    weights_set -> the chain accepted the weights
+
+A restart (even after kill -9) looks at the latest epoch's status and continues from there;
+cached episodes are reused, audit entries are appended once. Between epochs the current
+winner's weights are re-set whenever the chain's rate limit allows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from pydantic import BaseModel, ConfigDict, Field
+
+from trajectoryrl.audit import AuditLog
+from trajectoryrl.chain import Chain, ChainError, Metagraph
+from trajectoryrl.store import Store
+from trajectoryrl.validator._metrics import Metrics
+from trajectoryrl.validator._types import (
+    Evaluator,
+    PackEvaluation,
+    Received,
+    SubmissionSource,
+    Verifier,
+)
+from trajectoryrl.winner import Candidate, WinnerParams, decide
+
+log = structlog.get_logger("trajectoryrl.validator")
+
+
+class EpochParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    epoch_blocks: int = Field(default=60, gt=0)  # 720 s at 12 s blocks (003's epoch interval)
+    seeds_per_scenario: int = Field(default=1, ge=1)
+    weight_retries: int = Field(default=3, ge=1)
+    retry_backoff_s: float = Field(default=2.0, ge=0)
+    poll_s: float = Field(default=12.0, gt=0)
+    winner: WinnerParams = Field(default_factory=WinnerParams)
+
+
+def epoch_of(block: int, epoch_blocks: int) -> int:
+    return block // epoch_blocks
+
+
+def epoch_seed(netuid: int, epoch: int) -> int:
+    """The epoch's seed: every validator derives the same one from public facts."""
+    digest = hashlib.sha256(f"trajectoryrl|{netuid}|{epoch}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def episode_seeds(netuid: int, epoch: int, count: int) -> list[int]:
+    base = epoch_seed(netuid, epoch)
+    return [(base + i) % 2**32 for i in range(count)]
+
+
+class Validator:
+    """Collaborators come from ``neurons/validator.py``; tests pass local stand-ins."""
+
+    def __init__(
+        self,
+        *,
+        chain: Chain,
+        wallet: Any,
+        hotkey: str,
+        store: Store,
+        audit: AuditLog,
+        source: SubmissionSource,
+        verifier: Verifier,
+        evaluator: Evaluator,
+        params: EpochParams | None = None,
+        metrics: Metrics | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.chain = chain
+        self.wallet = wallet
+        self.hotkey = hotkey
+        self.store = store
+        self.audit = audit
+        self.source = source
+        self.verifier = verifier
+        self.evaluator = evaluator
+        self.params = params or EpochParams()
+        self.metrics = metrics or Metrics()
+        self.clock = clock
+        self.sleep = sleep
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        """Ask the loop to stop after the current step (SIGTERM)."""
+        self._stop.set()
+
+    # -- the loop -------------------------------------------------------------------------
+    async def run(self, *, max_epochs: int | None = None) -> None:
+        done = 0
+        while not self._stop.is_set():
+            try:
+                block = await self.chain.block()
+                epoch = epoch_of(block, self.params.epoch_blocks)
+                row = self.store.epoch(epoch)
+                if row is None or row["status"] not in ("weights_set", "no_weights"):
+                    await self.run_epoch(epoch, block)
+                    done += 1
+                    if max_epochs is not None and done >= max_epochs:
+                        return
+                else:
+                    await self.maybe_reset_weights(epoch)
+            except ChainError as err:
+                # The chain is a validator-side dependency: wait and retry, nobody is penalised.
+                log.warning("chain_unavailable", error=str(err))
+                self.metrics.chain_errors.inc()
+            if not self._stop.is_set():
+                await self.sleep(self.params.poll_s)
+
+    async def run_epoch(self, epoch: int, block: int) -> str:
+        """Run (or resume) one epoch; returns its final status."""
+        seed = epoch_seed(self.chain.netuid, epoch)
+        self.store.begin_epoch(epoch, seed, block)
+        started = self.clock()
+        status = self.store.epoch(epoch)["status"]  # type: ignore[index]
+        if status == "collecting":
+            await self._collect(epoch)
+            status = "collected"
+        if status == "collected":
+            status = await self._evaluate(epoch)
+        if status == "evaluated":
+            status = await self._decide(epoch)
+        if status == "decided":
+            status = await self._set_weights(epoch)
+        self.metrics.epoch_seconds.observe(self.clock() - started)
+        log.info("epoch_done", epoch=epoch, status=status)
+        return status
+
+    # -- step 1: submissions --------------------------------------------------------------
+    async def _collect(self, epoch: int) -> None:
+        metagraph = await self.chain.metagraph()
+        block = metagraph.block
+        received = await self.source.collect(metagraph, epoch)
+        now = self.clock()
+        commitments = await self._commitments()
+        for sub in received:
+            with self.store.transaction():
+                self.store.record_submission(
+                    epoch,
+                    sub.hotkey,
+                    sub.uid,
+                    sub.repo_url,
+                    sub.git_commit_hash,
+                    sub.pack_hash,
+                    block,
+                    now,
+                )
+        self.audit.append_once(
+            epoch,
+            "submissions",
+            {"block": block, "submissions": [s.model_dump() for s in received]},
+        )
+        verified = await asyncio.gather(
+            *(self._verify_one(epoch, sub, metagraph, commitments, block) for sub in received)
+        )
+        self.store.set_epoch_status(epoch, "collected")
+        self.audit.append_once(epoch, "verification", {"results": dict(verified)})
+
+    async def _commitments(self) -> dict[str, Any]:
+        try:
+            return dict(await self.chain.commitments())
+        except ChainError as err:
+            # Falling back to "no commitments" only ever makes a miner look later, never earlier.
+            log.warning("commitments_unavailable", error=str(err))
+            return {}
+
+    def _submitted_at(self, sub: Received, commitments: dict[str, Any], block: int) -> float:
+        """When the submission was made: the first time we received it, or an earlier on-chain
+        commitment of the same pack by the same hotkey (mapped from blocks by block time)."""
+        first = self.store.first_received(sub.hotkey, sub.pack_hash)
+        at = first[1] if first else self.clock()
+        c = commitments.get(sub.hotkey)
+        if c is not None and sub.pack_hash in str(getattr(c, "value", "")):
+            blocks_ago = max(0, block - int(c.block))
+            at = min(at, self.clock() - blocks_ago * 12.0)
+        return at
+
+    async def _verify_one(
+        self,
+        epoch: int,
+        sub: Received,
+        metagraph: Metagraph,
+        commitments: dict[str, Any],
+        block: int,
+    ) -> tuple[str, str]:
+        neuron = metagraph.by_hotkey().get(sub.hotkey)
+        if neuron is None or neuron.uid != sub.uid:
+            self.store.record_verification(epoch, sub.hotkey, ok=False, reason="not_registered")
+            self.metrics.rejections.labels(reason="not_registered").inc()
+            return sub.hotkey, "not_registered"
+        result = await self.verifier.verify(sub, self._submitted_at(sub, commitments, block))
+        with self.store.transaction():
+            self.store.record_verification(
+                epoch,
+                sub.hotkey,
+                ok=result.ok,
+                reason=result.reason,
+                detail=result.detail,
+                pack_hash=sub.pack_hash,
+                push_time=result.push_time,
+                warnings=result.warnings,
+                pack_json=result.pack_json,
+            )
+            if result.ok and result.push_time is not None:
+                self.store.first_seen(
+                    sub.hotkey,
+                    sub.pack_hash,
+                    neuron.uid,
+                    neuron.registered_block,
+                    result.push_time,
+                    block,
+                )
+        if not result.ok:
+            self.metrics.rejections.labels(reason=result.reason).inc()
+        log.info("verified", epoch=epoch, hotkey=sub.hotkey, ok=result.ok, reason=result.reason)
+        return sub.hotkey, result.reason
+
+    # -- step 2: evaluation ---------------------------------------------------------------
+    def _evaluation_order(self, rows: list[Any]) -> list[Any]:
+        """When the budget is short, spend it on what can change the outcome: new packs
+        first, then the incumbent winner, then the rest by their last score."""
+        incumbent = self.store.latest_decision()
+        winner = incumbent["winner_hotkey"] if incumbent else None
+
+        def key(row: Any) -> tuple[int, float]:
+            last = self.store.last_pack_score(row["pack_hash"])
+            if last is None:
+                return (0, 0.0)
+            if row["hotkey"] == winner:
+                return (1, 0.0)
+            return (2, -last)
+
+        return sorted(rows, key=key)
+
+    async def _evaluate(self, epoch: int) -> str:
+        ok_rows = [r for r in self.store.verifications(epoch) if r["ok"]]
+        already = {r["hotkey"] for r in self.store.pack_scores(epoch)}
+        todo = [r for r in self._evaluation_order(ok_rows) if r["hotkey"] not in already]
+        seeds = episode_seeds(self.chain.netuid, epoch, self.params.seeds_per_scenario)
+
+        async def one(row: Any) -> PackEvaluation:
+            pack_json = self.store.pack_json(row["pack_hash"])
+            assert pack_json is not None, "a verified pack is always stored"
+            return await self.evaluator.evaluate(
+                pack_json=pack_json,
+                pack_hash=row["pack_hash"],
+                hotkey=row["hotkey"],
+                epoch=epoch,
+                seeds=seeds,
+            )
+
+        results = await asyncio.gather(*(one(r) for r in todo))
+        failed = []
+        for row, ev in zip(todo, results, strict=True):
+            if ev.evaluator_failed or ev.budget_exhausted:
+                failed.append(
+                    (
+                        row["hotkey"],
+                        "budget_exhausted" if ev.budget_exhausted else "evaluator_failed",
+                    )
+                )
+                continue
+            self.store.record_pack_score(
+                epoch,
+                row["hotkey"],
+                row["pack_hash"],
+                final=ev.final,
+                qualified=ev.qualified,
+                evaluator_failed=False,
+                parts_json=json.dumps(ev.parts, sort_keys=True),
+            )
+        scores = {
+            r["hotkey"]: {"final": r["final"], "qualified": bool(r["qualified"])}
+            for r in self.store.pack_scores(epoch)
+        }
+        if failed:
+            # The evaluator (model, sandbox, budget) failed: no verdict and no weights from this
+            # epoch; the packs carry over and nobody is zeroed.
+            detail = json.dumps(dict(failed), sort_keys=True)
+            self.store.set_epoch_status(epoch, "no_weights", detail)
+            self.audit.append_once(epoch, "scores", {"scores": scores, "unevaluated": dict(failed)})
+            self.metrics.evaluator_failures.inc(len(failed))
+            log.warning("epoch_not_evaluated", epoch=epoch, unevaluated=dict(failed))
+            return "no_weights"
+        self.store.set_epoch_status(epoch, "evaluated")
+        self.audit.append_once(epoch, "scores", {"scores": scores})
+        return "evaluated"
+
+    # -- step 3: the decision -------------------------------------------------------------
+    async def _decide(self, epoch: int) -> str:
+        metagraph = await self.chain.metagraph()
+        neurons = metagraph.by_hotkey()
+        verifs = {r["hotkey"]: r for r in self.store.verifications(epoch)}
+        candidates = []
+        for row in self.store.pack_scores(epoch):
+            n = neurons.get(row["hotkey"])
+            v = verifs.get(row["hotkey"])
+            if n is None or v is None or v["push_time"] is None:
+                continue  # deregistered since, or no server-side push time: cannot rank it
+            push_time, first_block = self.store.first_seen(
+                row["hotkey"],
+                row["pack_hash"],
+                n.uid,
+                n.registered_block,
+                float(v["push_time"]),
+                metagraph.block,
+            )
+            candidates.append(
+                Candidate(
+                    hotkey=row["hotkey"],
+                    uid=n.uid,
+                    pack_hash=row["pack_hash"],
+                    score=float(row["final"]),
+                    qualified=bool(row["qualified"]),
+                    push_time=push_time,
+                    first_seen_block=first_block,
+                )
+            )
+        owner_uid = None
+        if metagraph.owner_hotkey and metagraph.owner_hotkey in neurons:
+            owner_uid = neurons[metagraph.owner_hotkey].uid
+        decision = decide(candidates, self.params.winner, owner_uid=owner_uid)
+        steps = json.dumps([s.model_dump() for s in decision.steps], sort_keys=True)
+        with self.store.transaction():
+            self.store.record_decision(
+                epoch,
+                winner_hotkey=decision.winner_hotkey,
+                winner_uid=decision.winner_uid,
+                burned=decision.burned,
+                weights=decision.weights,
+                steps_json=steps,
+            )
+            self.store.set_epoch_status(
+                epoch,
+                "decided" if decision.weights else "no_weights",
+                "" if decision.weights else "nobody to pay",
+            )
+        self.audit.append_once(epoch, "decision", json.loads(decision.model_dump_json()))
+        log.info("decided", epoch=epoch, winner=decision.winner_hotkey, burned=decision.burned)
+        return "decided" if decision.weights else "no_weights"
+
+    # -- step 4: weights ------------------------------------------------------------------
+    async def _set_weights(self, epoch: int) -> str:
+        row = self.store.decision(epoch)
+        assert row is not None
+        weights = {int(k): float(v) for k, v in json.loads(row["weights_json"]).items()}
+        ok = await self._push_weights(epoch, weights)
+        status = "weights_set" if ok else "decided"
+        if ok:
+            self.store.set_epoch_status(epoch, "weights_set")
+        return status
+
+    async def _push_weights(self, epoch: int, weights: dict[int, float]) -> bool:
+        delay = self.params.retry_backoff_s
+        for attempt in range(1, self.params.weight_retries + 1):
+            try:
+                result = await self.chain.set_weights(self.wallet, weights)
+                block = await self.chain.block()
+                success, message = result.success, result.message
+            except ChainError as err:
+                success, message, block = False, f"chain error: {err}", None
+            self.store.record_weight_set(
+                epoch, block=block, weights=weights, success=success, message=message
+            )
+            self.audit.append(
+                epoch,
+                "weights",
+                {
+                    "weights": {str(k): v for k, v in weights.items()},
+                    "success": success,
+                    "message": message,
+                    "attempt": attempt,
+                },
+            )
+            self.metrics.weights_set.labels(result="ok" if success else "failed").inc()
+            if success:
+                log.info("weights_set", epoch=epoch, weights=weights)
+                return True
+            log.warning("set_weights_failed", epoch=epoch, attempt=attempt, message=message)
+            if attempt < self.params.weight_retries:
+                await self.sleep(delay)
+                delay *= 2
+        return False
+
+    async def maybe_reset_weights(self, epoch: int) -> None:
+        """Between epochs, keep the current winner's weights fresh within the rate limit."""
+        row = self.store.latest_decision()
+        if row is None:
+            return
+        weights = {int(k): float(v) for k, v in json.loads(row["weights_json"]).items()}
+        if not weights:
+            return
+        my_uid = (await self.chain.metagraph()).by_hotkey().get(self.hotkey)
+        if my_uid is None:
+            return
+        since = await self.chain.blocks_since_last_update(my_uid.uid)
+        if since >= await self.chain.weights_rate_limit():
+            await self._push_weights(int(row["epoch"]), weights)

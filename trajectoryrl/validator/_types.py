@@ -1,0 +1,74 @@
+"""The validator's collaborator contracts: each is passed in by ``neurons/validator.py``."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from trajectoryrl.chain import Metagraph
+
+
+class Received(BaseModel):
+    """A miner's SubmitPack answer, as received (unverified)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hotkey: str
+    uid: int
+    repo_url: str
+    git_commit_hash: str
+    pack_hash: str
+
+
+class Verified(BaseModel):
+    """The outcome of verifying one submission. ``reason`` is a stable code ("ok" when ok)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ok: bool
+    reason: str
+    detail: str = ""
+    pack_json: str | None = None  # canonical pack JSON when ok
+    push_time: float | None = None  # server-side push time (unix seconds) when known
+    warnings: list[str] = Field(default_factory=list)
+    validator_side: bool = False  # the failure was ours (forge down, ...): never the miner's zero
+
+
+class EpisodeOutcome(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scenario: str
+    seed: int
+    score: dict[str, Any]  # EpisodeScore as JSON data
+    cached: bool = False
+
+
+class PackEvaluation(BaseModel):
+    """All episodes of one pack in one epoch and the aggregate."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pack_hash: str
+    final: float
+    qualified: bool
+    evaluator_failed: bool
+    budget_exhausted: bool = False
+    parts: dict[str, Any] = Field(default_factory=dict)  # PackScore as JSON data
+    episodes: list[EpisodeOutcome] = Field(default_factory=list)
+
+
+class SubmissionSource(Protocol):
+    """Asks every serving miner for its current submission (SubmitPack), concurrently."""
+
+    async def collect(self, metagraph: Metagraph, epoch: int) -> list[Received]: ...
+
+
+class Verifier(Protocol):
+    async def verify(self, sub: Received, submitted_at: float) -> Verified: ...
+
+
+class Evaluator(Protocol):
+    async def evaluate(
+        self, *, pack_json: str, pack_hash: str, hotkey: str, epoch: int, seeds: list[int]
+    ) -> PackEvaluation: ...
