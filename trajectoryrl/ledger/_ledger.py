@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -121,7 +121,7 @@ class Ledger:
 
     def totals(
         self, by: Literal["day", "month", "model", "hotkey", "epoch"]
-    ) -> list[dict[str, object]]:
+    ) -> list[dict[str, Any]]:
         rows = self.store.query(
             f"SELECT {by} AS k, COUNT(*) AS calls, COUNT(DISTINCT episode) AS episodes, "
             "SUM(tokens_in) AS tokens_in, SUM(tokens_out) AS tokens_out, SUM(cost_usd) AS cost "

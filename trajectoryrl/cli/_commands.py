@@ -1,0 +1,110 @@
+"""Subcommands. Each registers its parser and a handler returning an exit code."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def _state_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path("~/.trajectoryrl/validator").expanduser(),
+        help="the validator's state folder (state.db, audit.jsonl)",
+    )
+
+
+# -- audit -------------------------------------------------------------------------------
+def _audit_verify(args: argparse.Namespace) -> int:
+    from trajectoryrl.audit import verify_log
+
+    path = args.state_dir / "audit.jsonl" if args.log is None else args.log
+    problems = verify_log(path, expected_head=args.head)
+    if not problems:
+        console.print(f"[green]audit log intact[/]: {path}")
+        return 0
+    t = Table(title=f"audit problems in {path}")
+    for col in ("line", "code", "detail"):
+        t.add_column(col)
+    for p in problems:
+        t.add_row(str(p.line), p.code, p.detail)
+    console.print(t)
+    return 1
+
+
+# -- ledger ------------------------------------------------------------------------------
+def _ledger(args: argparse.Namespace) -> int:
+    from trajectoryrl.ledger import Ledger
+    from trajectoryrl.store import Store
+
+    ledger = Ledger(Store(args.state_dir / "state.db"))
+    for by in ("day", "month", "model", "hotkey"):
+        rows = ledger.totals(by)
+        t = Table(title=f"LLM spend by {by}")
+        for col in (by, "calls", "episodes", "tokens in", "tokens out", "cost (USD)"):
+            t.add_column(col, justify="right" if col != by else "left")
+        for r in rows:
+            t.add_row(
+                str(r["k"]),
+                str(r["calls"]),
+                str(r["episodes"]),
+                str(r["tokens_in"]),
+                str(r["tokens_out"]),
+                f"{float(r['cost']):.4f}",
+            )
+        console.print(t)
+    console.print(f"cost per episode: ${ledger.cost_per_episode():.4f}")
+    return 0
+
+
+# -- export ------------------------------------------------------------------------------
+def _export(args: argparse.Namespace) -> int:
+    from clawbench import HARNESS_VERSION
+    from trajectoryrl.export import export_all, load_episodes
+    from trajectoryrl.store import Store
+
+    episodes = load_episodes(
+        Store(args.state_dir / "state.db"),
+        evaluator=f"clawbench/{HARNESS_VERSION}",
+        epochs=set(args.epoch) if args.epoch else None,
+        scenarios=set(args.scenario) if args.scenario else None,
+        labels=set(args.label) if args.label else None,
+    )
+    counts = export_all(episodes, args.out)
+    console.print(f"wrote {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+def register_all(sub: Any) -> None:
+    audit = sub.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
+        dest="audit_cmd", required=True
+    )
+    v = audit.add_parser("verify", help="check the hash chain; exit 1 naming every problem")
+    _state_args(v)
+    v.add_argument(
+        "--log",
+        type=Path,
+        default=None,
+        help="an audit log file (default: <state-dir>/audit.jsonl)",
+    )
+    v.add_argument("--head", default=None, help="the anchored head hash, to detect a cut tail")
+    v.set_defaults(handler=_audit_verify)
+
+    led = sub.add_parser("ledger", help="LLM spend totals by day, month, model and miner")
+    _state_args(led)
+    led.set_defaults(handler=_ledger)
+
+    ex = sub.add_parser("export", help="reward, SFT and preference JSONL from evaluated episodes")
+    _state_args(ex)
+    ex.add_argument("--out", type=Path, required=True)
+    ex.add_argument("--epoch", type=int, action="append", help="only these epochs (repeatable)")
+    ex.add_argument("--scenario", action="append", help="only these scenarios (repeatable)")
+    ex.add_argument("--label", action="append", choices=["gold", "silver", "bronze", "rejected"])
+    ex.set_defaults(handler=_export)
