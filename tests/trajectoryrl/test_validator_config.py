@@ -1,0 +1,72 @@
+"""Validator configuration: flags over environment over .env, and clear errors at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trajectoryrl.validator._config import ConfigError, load_config
+
+
+def test_precedence_flags_then_env_then_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# comment\nTRAJECTORYRL_NETUID=7\nexport TRAJECTORYRL_CONCURRENCY='3'\nTRAJECTORYRL_DELTA=0.1\n"
+    )
+    cfg, _ = load_config(
+        ["--env-file", str(env_file), "--delta", "0.2", "--logging.debug"],
+        env={"TRAJECTORYRL_CONCURRENCY": "5"},
+    )
+    assert (cfg.netuid, cfg.concurrency, cfg.delta, cfg.logging_debug) == (7, 5, 0.2, True)
+
+
+def test_bad_values_name_the_flag(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(
+            [
+                "--env-file",
+                "/none",
+                "--subtensor.network",
+                "mainnet",
+                "--concurrency",
+                "0",
+                "--model",
+                "gpt",
+            ],
+            env={},
+        )
+    text = str(err.value)
+    assert "--subtensor.network: must be local, finney, test" in text
+    assert "--concurrency" in text and "--model: must be openai:<model name>" in text
+
+
+def test_environment_problems_are_listed_not_crashed_on(tmp_path: Path) -> None:
+    cfg, _ = load_config(
+        [
+            "--env-file",
+            "/none",
+            "--wallet.path",
+            str(tmp_path),
+            "--subtensor.network",
+            "local",
+            "--suite.dir",
+            str(tmp_path / "nope"),
+            "--budget.daily_usd",
+            "5",
+        ],
+        env={},
+    )
+    problems = "\n".join(cfg.check_environment(env={}))
+    assert "no hotkey file" in problems
+    assert "OPENAI_API_KEY is not set" in problems
+    assert "scenarios folder" in problems
+    assert "--local_chain.db" in problems
+    assert "caps need --providers.file" in problems
+
+
+def test_a_bad_env_file_line_is_reported_with_its_line_number(tmp_path: Path) -> None:
+    f = tmp_path / ".env"
+    f.write_text("OK=1\nthis is not a pair\n")
+    with pytest.raises(ConfigError, match=r"\.env:2"):
+        load_config(["--env-file", str(f)], env={})
