@@ -364,6 +364,7 @@ SLACK_WRITES = [
     ({"action": "deleteMessage", "channelId": "C01", "messageId": "m1"}, "slack.delete", "#incidents"),
     ({"action": "react", "channelId": "C01", "messageId": "m1", "emoji": ":eyes:"}, "slack.react", "m1"),
     ({"action": "pinMessage", "channelId": "C01", "messageId": "m1"}, "slack.pin", "m1"),
+    ({"action": "editMessage", "messageId": "m2", "content": "Lunch at 1?"}, "slack.edit", "#general"),
 ]
 
 
@@ -377,8 +378,11 @@ def test_slack_writes(eng: WorldEngine, args: dict[str, Any], kind: str, target:
     channel = slack(eng, action="readMessages", channelId="C01")["content"]
     if args.get("to") == "#incidents":
         assert "Fix is deploying" in channel
-    if kind == "slack.edit":
+    if kind == "slack.edit" and args["messageId"] == "m1":
         assert "edited" in channel and "expired TLS" not in channel
+    if kind == "slack.edit" and args["messageId"] == "m2":
+        general = slack(eng, action="readMessages", channelId="general")["content"]
+        assert "Lunch at 1?" in general and "Lunch at noon?" not in general
     if kind == "slack.delete":
         assert "m1" not in channel
     if kind == "slack.react":

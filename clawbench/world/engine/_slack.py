@@ -85,6 +85,14 @@ def _find_msg(state: State, args: dict[str, Any]) -> dict[str, Any]:
     raise _Bad(f"message not found: {mid!r}")
 
 
+def _where(state: State, m: dict[str, Any]) -> str:
+    """A message's place as an effect target: ``#name`` for a channel, ``user:<id>`` for a DM."""
+    for c in state.channels:
+        if str(c["id"]) == m["_cid"]:
+            return f"#{str(c['name']).lstrip('#')}"
+    return str(m.get("channel") or m["_cid"])
+
+
 def _limit(args: dict[str, Any]) -> int:
     raw = args.get("limit", DEFAULT_LIMIT)
     try:
@@ -178,7 +186,7 @@ def _edit(state: State, m: dict[str, Any], args: dict[str, Any]) -> Op:
     def run() -> Res:
         before = m["text"]
         m["text"] = content
-        fx = effect("slack.edit", str(m.get("channel") or m["_cid"]), content,
+        fx = effect("slack.edit", _where(state, m), content,
                     snap({"messageId": m["id"], "channelId": m["_cid"], "before": before}))
         return _ok({"messageId": m["id"], "edited": True}, [fx])
 
@@ -189,7 +197,7 @@ def _delete(state: State, m: dict[str, Any]) -> Op:
     def run() -> Res:
         state.messages.remove(m)
         state.pins = [p for p in state.pins if p[1] != str(m["id"])]
-        fx = effect("slack.delete", str(m.get("channel") or m["_cid"]), str(m["text"]),
+        fx = effect("slack.delete", _where(state, m), str(m["text"]),
                     snap({"messageId": m["id"], "channelId": m["_cid"], "author": m.get("author")}))
         return _ok({"messageId": m["id"], "deleted": True}, [fx])
 
