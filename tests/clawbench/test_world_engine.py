@@ -598,3 +598,48 @@ def test_tool_schemas_are_openai_function_schemas() -> None:
         params = fn["parameters"]
         assert params["type"] == "object" and set(params["required"]) <= set(params["properties"])
     assert TOOL_SCHEMAS["slack"]["function"]["parameters"]["properties"]["action"]["enum"][0] == "readMessages"
+
+
+def test_slack_reads_are_chronological() -> None:
+    msgs = [
+        {"id": "late", "channel": "#ops", "author": "a", "text": "second", "timestamp": "2026-02-12T10:00:00+00:00"},
+        {"id": "early", "channel": "#ops", "author": "b", "text": "first", "timestamp": "2026-02-12T09:00:00+00:00"},
+    ]
+    eng = WorldEngine(world_input(**{"slack_messages.json": json.dumps(msgs), "slack_channels.json": "[]"}))
+    out = eng.call("slack", {"action": "readMessages", "channelId": "#ops"})["content"]
+    assert out.index("first") < out.index("second")
+    latest = eng.call("slack", {"action": "readMessages", "channelId": "ops", "limit": 1})["content"]
+    assert "second" in latest and "first" not in latest
+
+
+_FUZZ_WORDS = [
+    "himalaya", "envelope", "list", "message", "read", "write", "send", "delete", "move", "flag",
+    "add", "template", "draft", "-H", "To: a@b.example", "--body", "--folder", "Drafts", "msg_001",
+    "-p", "0", "-1", "curl", "-X", "POST", "PATCH", "DELETE", "PUT", "-d", "{}", "[]", "null",
+    '{"archived": true}', '{"properties": {"Status": "Done"}}', "-G", "-sS", "--json",
+    f"{NOTION}/pages", f"{NOTION}/pages/task_1", f"{NOTION}/pages/doc_1",
+    f"{NOTION}/databases/x/query", f"{NOTION}/blocks/doc_1/children", GCAL, f"{GCAL}/evt_1",
+    f"{GCAL}?timeMin=x", "gcalcli", "agenda", "search", "--title", "--when", "tomorrow", "2pm",
+    "--duration", "30", "gh", "issue", "pr", "view", "diff", "merge", "close", "comment", "create",
+    "12", "13", "--state", "all", "-R", "acme/shop", "--", "-",
+]
+
+
+def test_fuzzed_commands_never_crash_and_plan_matches_call() -> None:
+    """Random word salads from the command vocabulary: every answer is a normal result (no
+    internal error) and every call's side effects are exactly what plan() said."""
+    import random
+
+    rng = random.Random(1234)
+    eng = WorldEngine(world_input())
+    for n in range(3000):
+        if n % 100 == 0:
+            eng = WorldEngine(world_input())
+        words = [rng.choice(_FUZZ_WORDS) for _ in range(rng.randint(1, 7))]
+        words[0] = rng.choice(["himalaya", "curl", "gcalcli", "gh"])
+        args = {"command": shlex.join(words)}
+        planned = eng.plan("exec", args)
+        res = eng.call("exec", args)
+        assert "internal error" not in res["content"], args
+        assert [fx["kind"] for fx in res["side_effects"]] == planned["effects"], args
+        assert res["is_error"] == (res["exit_code"] != 0) or res["content"].lstrip().startswith("{")

@@ -129,7 +129,11 @@ def build_request(tokens: list[str]) -> Request:
     for h in p.values.get("header", []):
         name, _, value = h.partition(":")
         headers[name.strip().lower()] = value.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        raise Usage(f"curl: (3) URL using bad/illegal format or missing URL: {urls[0]}", 3) from None
     query: dict[str, str] = {}
     for key, vals in parse_qs(parts.query, keep_blank_values=True).items():
         query[key] = vals[-1]
@@ -140,7 +144,7 @@ def build_request(tokens: list[str]) -> Request:
         except json.JSONDecodeError:
             body = BadJSON(raw_body)
     return Request(
-        method, url, parts.path, query, body, raw_body, headers, parts.hostname or "", p.flags
+        method, url, parts.path, query, body, raw_body, headers, host, p.flags
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._core import Op, Res, effect, err, jdump, snap
-from ._state import State
+from ._state import State, parse_dt
 
 ACTIONS = (
     "readMessages", "sendMessage", "editMessage", "deleteMessage", "react", "reactions",
@@ -93,6 +93,25 @@ def _where(state: State, m: dict[str, Any]) -> str:
     return str(m.get("channel") or m["_cid"])
 
 
+def _epoch(value: Any, state: State) -> float | None:
+    dt = parse_dt(value, state.tz)
+    if dt is not None:
+        return dt.timestamp()
+    try:
+        return float(value)  # Slack-style "1707745380.000100"
+    except (TypeError, ValueError):
+        return None
+
+
+def _chronological(msgs: list[dict[str, Any]], state: State) -> list[dict[str, Any]]:
+    """Oldest first, as Slack answers; fixture order when a timestamp is unreadable."""
+    keys = [_epoch(m.get("timestamp"), state) for m in msgs]
+    if any(k is None for k in keys):
+        return msgs
+    order = sorted(range(len(msgs)), key=lambda i: (keys[i], i))
+    return [msgs[i] for i in order]
+
+
 def _limit(args: dict[str, Any]) -> int:
     raw = args.get("limit", DEFAULT_LIMIT)
     try:
@@ -122,7 +141,7 @@ def _dispatch(state: State, action: str, args: dict[str, Any]) -> Res | Op:
     if action == "readMessages":
         chan = _need_channel(state, args)
         limit = _limit(args)
-        msgs = [m for m in state.messages if m["_cid"] == str(chan["id"])]
+        msgs = _chronological([m for m in state.messages if m["_cid"] == str(chan["id"])], state)
         msgs = msgs[-limit:]
         return _ok({"channel": {"id": chan["id"], "name": chan["name"]},
                     "messages": [_view(m) for m in msgs]})
