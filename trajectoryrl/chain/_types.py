@@ -50,10 +50,21 @@ class WeightsResult(BaseModel):
     success: bool
     message: str = ""
     block: int | None = None
+    # Why a set was refused: "rate_limited", "not_registered", "no_permit", "invalid_weights",
+    # "injected" (test seam), "rejected" (any other chain refusal); "" on success.
+    code: str = ""
 
 
 class ChainError(Exception):
-    """The chain could not answer (validator-side: never a miner's fault)."""
+    """The chain could not answer (validator-side: never a miner's fault).
+
+    ``code`` names the reason ("unreachable", "timeout", "not_registered", "not_found",
+    "rejected", ...); the default keeps ``ChainError("message")`` working as before.
+    """
+
+    def __init__(self, message: str, code: str = "chain_error") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class Chain(Protocol):
@@ -67,7 +78,9 @@ class Chain(Protocol):
 
     async def commitments(self) -> dict[str, Commitment]: ...
 
-    async def set_weights(self, hotkey_wallet: object, weights: dict[int, float]) -> WeightsResult: ...
+    async def set_weights(
+        self, hotkey_wallet: object, weights: dict[int, float]
+    ) -> WeightsResult: ...
 
     async def weights_rate_limit(self) -> int: ...
 
