@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import bittensor as bt
@@ -49,6 +49,8 @@ from trajectoryrl.chain._types import (
 )
 
 T = TypeVar("T")
+
+RAO_PER_UNIT = 1e9
 
 # SDK error codes that mean "the chain answered and refused", mapped to our reason codes.
 _REFUSALS: dict[ErrorCode, str] = {
@@ -85,7 +87,7 @@ def to_metagraph(netuid: int, graph: Any) -> Metagraph:
             hotkey=str(n.hotkey),
             coldkey=str(n.coldkey or ""),
             validator_permit=bool(n.validator_permit),
-            stake=float(n.total_stake.tao),
+            stake=int(n.total_stake.rao) / RAO_PER_UNIT,  # subnet units (alpha), not TAO
             endpoint=parse_axon(n.axon),
             registered_block=int(n.block_at_registration or 0),
         )
@@ -160,9 +162,9 @@ class BittensorChain:
                 await self._guard(self._client.connect())
                 self._connected = True
 
-    async def _call(self, make: Awaitable[T]) -> T:
+    async def _call(self, make: Callable[[], Awaitable[T]]) -> T:
         await self.connect()
-        return await self._guard(make)
+        return await self._guard(make())
 
     async def _guard(self, call: Awaitable[T]) -> T:
         try:
@@ -178,16 +180,20 @@ class BittensorChain:
 
     # -- the Chain protocol ---------------------------------------------------------------
     async def block(self) -> int:
-        return int(await self._call(self._client.block()))
+        return int(await self._call(lambda: self._client.block()))
 
     async def metagraph(self) -> Metagraph:
-        graph = await self._call(self._client.subnets.metagraph(self.netuid, commitments=False))
+        graph = await self._call(
+            lambda: self._client.subnets.metagraph(self.netuid, commitments=False)
+        )
         if graph is None:
             raise ChainError(f"subnet {self.netuid} does not exist", code="not_found")
         return to_metagraph(self.netuid, graph)
 
     async def commitments(self) -> dict[str, Commitment]:
-        return to_commitments(await self._call(self._client.subnets.commitments(self.netuid)))
+        return to_commitments(
+            await self._call(lambda: self._client.subnets.commitments(self.netuid))
+        )
 
     async def set_weights(self, hotkey_wallet: object, weights: dict[int, float]) -> WeightsResult:
         wallet = _wallet(hotkey_wallet)
@@ -231,22 +237,26 @@ class BittensorChain:
     async def weights_of(self, validator_hotkey: str) -> dict[int, float]:
         """The weights a validator has on chain, normalised to sum 1 ({} if none)."""
         uid = await self._call(
-            self._client.query(("SubtensorModule", "Uids"), [self.netuid, validator_hotkey])
+            lambda: self._client.query(("SubtensorModule", "Uids"), [self.netuid, validator_hotkey])
         )
         if uid is None:
             return {}
         rows = await self._call(
-            self._client.query(("SubtensorModule", "Weights"), [self.netuid, int(uid)])
+            lambda: self._client.query(("SubtensorModule", "Weights"), [self.netuid, int(uid)])
         )
         pairs = [(int(dest), int(value)) for dest, value in rows or []]
         total = sum(v for _, v in pairs)
         return {dest: v / total for dest, v in sorted(pairs) if v} if total else {}
 
     async def weights_rate_limit(self) -> int:
-        return int(await self._call(self._client.hyperparameters.weights_rate_limit(self.netuid)))
+        return int(
+            await self._call(lambda: self._client.hyperparameters.weights_rate_limit(self.netuid))
+        )
 
     async def blocks_since_last_update(self, uid: int) -> int:
-        since = await self._call(self._client.epochs.blocks_since_last_update(self.netuid, uid))
+        since = await self._call(
+            lambda: self._client.epochs.blocks_since_last_update(self.netuid, uid)
+        )
         if since is None:
             raise ChainError(f"no uid {uid} on netuid {self.netuid}", code="not_found")
         return int(since)
@@ -255,7 +265,7 @@ class BittensorChain:
         wallet = _wallet(hotkey_wallet)
         check_endpoint(host, port)
         intent = bt.ServeAxon(netuid=self.netuid, ip=host, port=port)
-        result = await self._call(self._client.execute(intent, wallet))  # type: ignore[arg-type]
+        result = await self._call(lambda: self._client.execute(intent, wallet))  # type: ignore[arg-type]
         _require_success(result, "serve_endpoint")
 
     async def commit(self, hotkey_wallet: object, value: str) -> None:
@@ -264,7 +274,7 @@ class BittensorChain:
         info = {"fields": [{f"Raw{len(data)}": "0x" + data.hex()}]}
         call = bt.calls.Commitments.set_commitment(netuid=self.netuid, info=info)
         result = await self._call(
-            self._client.submit_call(call, wallet, signer="hotkey")  # type: ignore[arg-type]
+            lambda: self._client.submit_call(call, wallet, signer="hotkey")  # type: ignore[arg-type]
         )
         _require_success(result, "commit")
 
