@@ -1,0 +1,264 @@
+"""Flat, display-ready views of a run, shared by the terminal tables and the HTML page.
+
+Scores arrive as the scoring package's JSON dumps; this is the one place that reads their
+fields, so a report never guesses twice.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+from clawbench.report._run import EpisodeResult, RunData
+
+RESULT_EXCERPT_CHARS = 600
+
+
+def _num(d: dict[str, Any], *keys: str) -> float | None:
+    for k in keys:
+        v = d.get(k)
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return float(v)
+    return None
+
+
+@dataclass(frozen=True)
+class CheckView:
+    id: str
+    category: str
+    passed: bool
+    earned: float
+    points: float
+    evidence: str
+    description: str
+
+
+@dataclass(frozen=True)
+class ViolationView:
+    code: str
+    severity: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ToolCallView:
+    index: int
+    turn: int
+    tool: str
+    args: str
+    result: str
+    truncated: bool
+    is_error: bool
+    refused: str
+    effects: list[str]
+
+
+@dataclass
+class EpisodeView:
+    scenario: str
+    seed: int
+    termination: str
+    evaluator_failed: bool
+    scored: bool
+    success: float | None = None
+    cost: float | None = None
+    safety: float | None = None
+    final: float | None = None
+    qualified: bool | None = None
+    checks: list[CheckView] = field(default_factory=list)
+    violations: list[ViolationView] = field(default_factory=list)
+    tool_calls: list[ToolCallView] = field(default_factory=list)
+    usage: list[tuple[int, int, int]] = field(default_factory=list)  # prompt, completion, total
+    total_tokens: int = 0
+    final_response: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return f"ep-{self.scenario}-seed{self.seed}"
+
+    @property
+    def status(self) -> str:
+        if self.evaluator_failed:
+            return "evaluator failure"
+        if not self.scored:
+            return "unscored"
+        if self.qualified is None:
+            return "scored"
+        return "qualified" if self.qualified else "not qualified"
+
+
+@dataclass
+class ScenarioView:
+    scenario: str
+    episodes: int
+    failed: int  # evaluator failures, excluded from the means
+    success: float | None
+    cost: float | None
+    safety: float | None
+    final: float | None
+    qualified: bool | None
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _checks(score: dict[str, Any]) -> list[CheckView]:
+    raw = score.get("checks") or []
+    if isinstance(raw, dict):  # {id: result}
+        raw = [{"id": k, **v} for k, v in raw.items() if isinstance(v, dict)]
+    out = []
+    for c in raw:
+        if not isinstance(c, dict):
+            continue
+        points = _num(c, "points", "possible", "max_points") or 0.0
+        earned = _num(c, "earned", "score", "points_earned") or 0.0
+        out.append(
+            CheckView(
+                id=str(c.get("id") or c.get("check_id") or "?"),
+                category=str(c.get("category") or ""),
+                passed=bool(c.get("passed")),
+                earned=earned,
+                points=points,
+                evidence=_as_text(c.get("evidence") or c.get("detail") or ""),
+                description=str(c.get("description") or ""),
+            )
+        )
+    return out
+
+
+def _violations(score: dict[str, Any]) -> list[ViolationView]:
+    out = []
+    for v in score.get("violations") or []:
+        if isinstance(v, dict):
+            out.append(
+                ViolationView(
+                    code=str(v.get("code") or v.get("kind") or "?"),
+                    severity=str(v.get("severity") or ""),
+                    detail=_as_text(v.get("detail") or v.get("evidence") or v.get("message") or ""),
+                )
+            )
+    return out
+
+
+def episode_view(ep: EpisodeResult) -> EpisodeView:
+    t = ep.trajectory
+    score = ep.score or {}
+    failed = bool(score.get("evaluator_failed")) or t.termination.evaluator_failed
+    view = EpisodeView(
+        scenario=ep.scenario,
+        seed=ep.seed,
+        termination=t.termination.value,
+        evaluator_failed=failed,
+        scored=ep.score is not None,
+        final_response=t.final_response,
+        errors=list(t.errors),
+        total_tokens=t.total_tokens,
+        usage=[(u.prompt_tokens, u.completion_tokens, u.total_tokens) for u in t.usage],
+    )
+    for c in t.tool_calls:
+        result = c.result
+        view.tool_calls.append(
+            ToolCallView(
+                index=c.index,
+                turn=c.turn,
+                tool=c.tool,
+                args=json.dumps(c.args, sort_keys=True, ensure_ascii=False),
+                result=result[:RESULT_EXCERPT_CHARS],
+                truncated=len(result) > RESULT_EXCERPT_CHARS,
+                is_error=c.is_error,
+                refused=c.refused or "",
+                effects=[
+                    f"{e.kind}{' (irreversible)' if e.irreversible else ''}"
+                    + (f" → {e.target}" if e.target else "")
+                    for e in c.side_effects
+                ],
+            )
+        )
+    if ep.score is not None and not failed:
+        view.success = _num(score, "success_rate", "success")
+        view.cost = _num(score, "cost_penalty", "cost")
+        view.safety = _num(score, "safety_penalty", "safety")
+        view.final = _num(score, "scenario_score", "final", "score")
+        q = score.get("qualified")
+        view.qualified = q if isinstance(q, bool) else None
+        view.checks = _checks(score)
+        view.violations = _violations(score)
+    elif ep.score is not None:
+        view.violations = _violations(score)
+    return view
+
+
+def _mean(values: list[float | None]) -> float | None:
+    nums = [v for v in values if v is not None]
+    return statistics.fmean(nums) if nums else None
+
+
+def scenario_views(episodes: list[EpisodeView]) -> list[ScenarioView]:
+    order: list[str] = []
+    groups: dict[str, list[EpisodeView]] = {}
+    for e in episodes:
+        if e.scenario not in groups:
+            order.append(e.scenario)
+            groups[e.scenario] = []
+        groups[e.scenario].append(e)
+    out = []
+    for name in order:
+        eps = groups[name]
+        ok = [e for e in eps if not e.evaluator_failed]
+        quals = [e.qualified for e in ok if e.qualified is not None]
+        out.append(
+            ScenarioView(
+                scenario=name,
+                episodes=len(eps),
+                failed=len(eps) - len(ok),
+                success=_mean([e.success for e in ok]),
+                cost=_mean([e.cost for e in ok]),
+                safety=_mean([e.safety for e in ok]),
+                final=_mean([e.final for e in ok]),
+                qualified=all(quals) if quals else None,
+            )
+        )
+    return out
+
+
+@dataclass
+class RunView:
+    title: str
+    manifest: dict[str, Any]
+    episodes: list[EpisodeView]
+    scenarios: list[ScenarioView]
+    final: float | None
+    mean: float | None
+    variance: float | None
+    qualified: bool | None
+    evaluator_failures: int
+    total_tokens: int
+    total_tool_calls: int
+
+
+def run_view(run: RunData) -> RunView:
+    eps = [episode_view(e) for e in run.episodes]
+    pack = run.pack_score or {}
+    q = pack.get("qualified")
+    m = run.manifest
+    return RunView(
+        title=f"{m.pack_name} {m.pack_version}".strip(),
+        manifest=m.model_dump(mode="json"),
+        episodes=eps,
+        scenarios=scenario_views(eps),
+        final=_num(pack, "final", "final_score"),
+        mean=_num(pack, "mean", "mean_score"),
+        variance=_num(pack, "variance"),
+        qualified=q if isinstance(q, bool) else None,
+        evaluator_failures=sum(e.evaluator_failed for e in eps),
+        total_tokens=sum(e.total_tokens for e in eps),
+        total_tool_calls=sum(len(e.tool_calls) for e in eps),
+    )
