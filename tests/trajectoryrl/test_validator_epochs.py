@@ -270,3 +270,52 @@ async def test_the_loop_survives_an_unreachable_chain(tmp_path: Path) -> None:
     await v.run(max_epochs=1)
     assert v.metrics.chain_errors._value.get() == 3  # type: ignore[attr-defined]
     assert chain.weights == [{1: 1.0}]
+
+
+async def test_epochs_on_the_embedded_local_chain(tmp_path: Path) -> None:
+    """The same rules against the real LocalChain: permits, rate limit, quantised weights."""
+    from trajectoryrl.chain import LocalChain
+
+    now = [1_000_000.0]
+    chain = LocalChain(tmp_path / "chain.db", netuid=11, block_time_s=12.0, clock=lambda: now[0])
+    chain.set_hyperparameters(weights_rate_limit=5)
+    chain.register("owner", validator_permit=True, stake=1000.0)
+    chain.set_owner("owner")
+    scores = Scores()
+    scores.by_pack = {"strong": 0.8, "better": 0.9}
+
+    class LocalMiners(Miners):
+        def submit(self, hotkey: str, pack: str, push_time: float, valid: bool = True) -> None:
+            chain.register(hotkey)
+            self.answers[hotkey] = (pack, push_time, valid)
+
+    miners = LocalMiners(chain)  # type: ignore[arg-type]
+    v = Validator(
+        chain=chain,
+        wallet="owner",
+        hotkey="owner",
+        store=Store(tmp_path / "s.db"),
+        audit=AuditLog(tmp_path / "a.jsonl"),
+        source=miners,
+        verifier=miners,
+        evaluator=scores,
+        params=EpochParams(epoch_blocks=EPOCH_BLOCKS, retry_backoff_s=0),
+        sleep=_no_sleep,
+    )
+    miners.submit("alice", "strong", push_time=100)
+    miners.submit("copy", "strong", push_time=200)
+    assert await v.run_epoch(0, await chain.block()) == "weights_set"
+    uids = {n.hotkey: n.uid for n in (await chain.metagraph()).neurons}
+    assert await chain.weights_of("owner") == {uids["alice"]: 1.0}
+
+    chain.advance(2)  # inside the rate limit: the chain refuses, the epoch stays decided
+    miners.submit("bob", "better", push_time=300)
+    assert await v.run_epoch(1, await chain.block()) == "decided"
+    assert await chain.weights_of("owner") == {uids["alice"]: 1.0}
+    chain.advance(EPOCH_BLOCKS)
+    assert await v.run_epoch(1, await chain.block()) == "weights_set"
+    uids = {n.hotkey: n.uid for n in (await chain.metagraph()).neurons}
+    assert await chain.weights_of("owner") == {uids["bob"]: 1.0}
+    refused = v.store.query("SELECT message FROM weight_sets WHERE success = 0")
+    assert refused and all("rate" in r[0] for r in refused)
+    chain.close_sync()
