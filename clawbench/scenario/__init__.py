@@ -1,6 +1,7 @@
 """Scenarios: the public ClawBench YAML format (read unmodified) and our strict superset."""
 
 from clawbench.scenario._instance import Scenario, ScenarioInstance
+from clawbench.scenario._loader import find_scenario, load_scenario, load_suite
 from clawbench.scenario._model import (
     PUBLIC_CHECK_TYPES,
     Baseline,
@@ -15,6 +16,8 @@ from clawbench.scenario._model import (
     UnknownCheck,
     Variation,
 )
+from clawbench.scenario._variant import variant_pack
+from clawbench.scenario._variation import instantiate
 
 __all__ = [
     "PUBLIC_CHECK_TYPES",
@@ -31,4 +34,9 @@ __all__ = [
     "Scoring",
     "UnknownCheck",
     "Variation",
+    "find_scenario",
+    "instantiate",
+    "load_scenario",
+    "load_suite",
+    "variant_pack",
 ]

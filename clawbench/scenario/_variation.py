@@ -1,0 +1,189 @@
+"""Seeded variation: draw entity values from pools and substitute ``{{NAME}}`` placeholders.
+
+Draws come from sha256 of ``"{scenario}|{seed}|{pool}"`` through our own Fisher-Yates shuffle,
+so an instance is the same on every machine and Python version (``random`` promises neither).
+A value lands in a JSON fixture JSON-escaped and in a check or safety pattern regex-escaped,
+so names like ``O'Brien "Bo"`` or ``Acme (EU) Ltd.`` never break a fixture or a regex.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from clawbench.errors import ScenarioError
+from clawbench.scenario._instance import Scenario, ScenarioInstance
+from clawbench.scenario._model import ScenarioSpec, UnknownCheck
+
+PLACEHOLDER = re.compile(r"\{\{(\w+(?:\.\w+)?)\}\}")
+_ESCAPED_CHECK_FIELDS = ("pattern", "evidence")
+_PLAIN_CHECK_FIELDS = ("command",)
+
+Escape = Callable[[str], str]
+
+
+def _plain(value: str) -> str:
+    return value
+
+
+def _json_escape(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)[1:-1]
+
+
+def _hash_ints(root: bytes) -> Iterator[int]:
+    """An endless stream of 64-bit integers: sha256(root || counter), 4 integers per block."""
+    counter = 0
+    while True:
+        block = hashlib.sha256(root + counter.to_bytes(8, "big")).digest()
+        for i in range(0, 32, 8):
+            yield int.from_bytes(block[i : i + 8], "big")
+        counter += 1
+
+
+def _below(stream: Iterator[int], bound: int) -> int:
+    """Uniform integer in [0, bound) by rejection sampling (no modulo bias)."""
+    limit = (1 << 64) - (1 << 64) % bound
+    while True:
+        value = next(stream)
+        if value < limit:
+            return value % bound
+
+
+def permutation(scenario: str, seed: int, pool: str, size: int) -> list[int]:
+    """Fisher-Yates over ``range(size)`` driven by sha256(f"{scenario}|{seed}|{pool}")."""
+    stream = _hash_ints(hashlib.sha256(f"{scenario}|{seed}|{pool}".encode()).digest())
+    order = list(range(size))
+    for i in range(size - 1, 0, -1):
+        j = _below(stream, i + 1)
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+def draw_entities(spec: ScenarioSpec, seed: int) -> dict[str, str]:
+    """Placeholder -> value for every entity, plus ``NAME.field`` for mapping entries.
+    Entities sharing a pool take successive slots of its permutation, in name order, so
+    they are always distinct."""
+    by_pool: dict[str, list[str]] = {}
+    for entity, pool in sorted(spec.variation.entities.items()):
+        by_pool.setdefault(pool, []).append(entity)
+    variables: dict[str, str] = {}
+    for pool, entities in sorted(by_pool.items()):
+        entries = spec.variation.pools.get(pool)
+        if entries is None or len(entries) < len(entities):
+            have = 0 if entries is None else len(entries)
+            raise ScenarioError(
+                f"{spec.name}: pool {pool!r} holds {have} values for {len(entities)} entities"
+            )
+        order = permutation(spec.name, seed, pool, len(entries))
+        for entity, slot in zip(entities, order, strict=False):
+            variables.update(_entry_variables(entity, entries[slot]))
+    return variables
+
+
+def _entry_variables(entity: str, entry: str | Mapping[str, str]) -> dict[str, str]:
+    if isinstance(entry, str):
+        return {entity: entry}
+    if "value" not in entry:
+        raise ScenarioError(f"pool entry for {entity!r} has no 'value': {dict(entry)!r}")
+    out = {entity: str(entry["value"])}
+    out.update({f"{entity}.{field}": str(value) for field, value in entry.items()})
+    return out
+
+
+def substitute(text: str, variables: Mapping[str, str], escape: Escape = _plain) -> str:
+    """Replace known ``{{NAME}}`` / ``{{NAME.field}}`` placeholders; unknown ones stay."""
+
+    def repl(match: re.Match[str]) -> str:
+        value = variables.get(match.group(1))
+        return match.group(0) if value is None else escape(value)
+
+    return PLACEHOLDER.sub(repl, text)
+
+
+def _render_file(path: str, text: str, variables: Mapping[str, str]) -> str:
+    if not path.endswith(".json"):
+        return substitute(text, variables)
+    rendered = substitute(text, variables, _json_escape)
+    if rendered != text:
+        try:
+            json.loads(rendered)
+        except ValueError as exc:
+            raise ScenarioError(
+                f"fixture {path}: invalid JSON after substitution ({exc}); "
+                "placeholders in JSON fixtures belong inside strings"
+            ) from exc
+    return rendered
+
+
+def _render_spec(spec: ScenarioSpec, variables: Mapping[str, str], prompt: str) -> ScenarioSpec:
+    checks: list[Any] = []
+    for check in spec.scoring.checks:
+        if isinstance(check, UnknownCheck):
+            checks.append(check)
+            continue
+        update: dict[str, str] = {}
+        for fields, escape in ((_ESCAPED_CHECK_FIELDS, re.escape), (_PLAIN_CHECK_FIELDS, _plain)):
+            for field in fields:
+                value = getattr(check, field, None)
+                if isinstance(value, str):
+                    update[field] = substitute(value, variables, escape)
+        checks.append(check.model_copy(update=update))
+    safety = spec.safety.model_copy(
+        update={
+            "confidential": [
+                c.model_copy(update={"pattern": substitute(c.pattern, variables, re.escape)})
+                for c in spec.safety.confidential
+            ],
+            "forbidden_sources": [
+                s.model_copy(update={"pattern": substitute(s.pattern, variables, re.escape)})
+                for s in spec.safety.forbidden_sources
+            ],
+        }
+    )
+    scoring = spec.scoring.model_copy(update={"checks": checks})
+    return spec.model_copy(update={"prompt": prompt, "scoring": scoring, "safety": safety})
+
+
+def _workspace(scenario: Scenario, variables: Mapping[str, str]) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for dest, source in sorted(scenario.spec.workspace.items()):
+        if source not in scenario.fixtures:
+            raise ScenarioError(
+                f"{scenario.source}: workspace.{dest}: file {source!r} is not in the fixtures"
+            )
+        files[dest] = _render_file(source, scenario.fixtures[source], variables)
+    return files
+
+
+def _real_workspace(scenario: Scenario, fixtures: Mapping[str, str]) -> dict[str, str]:
+    real = scenario.spec.real_workspace
+    if real is None:
+        return {}
+    prefix = real.dir.strip("/") + "/"
+    return {p.removeprefix(prefix): t for p, t in sorted(fixtures.items()) if p.startswith(prefix)}
+
+
+def instantiate(scenario: Scenario, seed: int) -> ScenarioInstance:
+    """One seeded instance: the same (scenario, seed) always gives an identical instance.
+
+    Entity values go everywhere. ``user_context_defaults`` (USER_NAME, ...) go into the prompt
+    and workspace files, as public ClawBench does; in our own scenarios they also reach
+    fixtures and patterns. An entity of the same name overrides a user-context default."""
+    spec = scenario.spec
+    entities = draw_entities(spec, seed)
+    text_vars = {**spec.user_context_defaults, **entities}
+    data_vars = entities if scenario.public else text_vars
+    fixtures = {p: _render_file(p, t, data_vars) for p, t in sorted(scenario.fixtures.items())}
+    prompt = substitute(spec.prompt, text_vars).strip()
+    return ScenarioInstance(
+        spec=_render_spec(spec, data_vars, prompt),
+        seed=seed,
+        variables=dict(sorted(text_vars.items())),
+        content_hash=scenario.content_hash,
+        fixtures=fixtures,
+        workspace=_workspace(scenario, text_vars),
+        real_workspace=_real_workspace(scenario, fixtures),
+    )
