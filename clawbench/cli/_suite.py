@@ -3,16 +3,145 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+from pathlib import Path
+from typing import Any
 
-from clawbench.cli._app import Ctx, not_available
+from rich.table import Table
+from rich.text import Text
+
+from clawbench.cli._app import EXIT_OK, EXIT_USAGE, CliError, Ctx, not_available
+from clawbench.errors import ClawBenchError
+
+PACK_MANIFESTS = ("pack.yaml", "pack.yml", "pack.json")
+
+
+def _scenario_api() -> Any:
+    sc = importlib.import_module("clawbench.scenario")
+    if not hasattr(sc, "load_suite") or not hasattr(sc, "load_scenario"):
+        raise not_available("the scenario loader (clawbench.scenario.load_scenario)")
+    return sc
+
+
+def suite_dir(value: str) -> Path:
+    d = Path(value)
+    if not d.is_dir():
+        raise CliError(f"{d}: no such scenario suite directory (use --suite DIR)")
+    return d
 
 
 def cmd_list(args: argparse.Namespace, ctx: Ctx) -> int:
-    raise not_available("clawbench list (needs clawbench.scenario.load_suite)")
+    sc = _scenario_api()
+    suite = sc.load_suite(suite_dir(args.suite))
+    table = Table(title=Text(f"scenarios in {args.suite}"))
+    table.add_column("name")
+    table.add_column("difficulty")
+    for col in ("weight", "checks", "points", "baseline calls/tokens"):
+        table.add_column(col, justify="right")
+    for s in suite:
+        spec = s.spec
+        points = sum(float(getattr(c, "points", 0.0)) for c in spec.scoring.checks)
+        base = f"{spec.baseline.tool_calls}/{spec.baseline.tokens}" if spec.baseline else "–"
+        table.add_row(
+            Text(spec.name),
+            Text(spec.difficulty),
+            Text(f"{spec.weight:g}"),
+            Text(str(len(spec.scoring.checks))),
+            Text(f"{points:g}"),
+            Text(base),
+        )
+    ctx.console.print(table)
+    return EXIT_OK
+
+
+def _is_pack_dir(p: Path) -> bool:
+    return p.is_dir() and any((p / m).is_file() for m in PACK_MANIFESTS)
+
+
+def _classify(p: Path) -> str:
+    if _is_pack_dir(p) or p.suffix == ".json":
+        return "pack"
+    if p.suffix in (".yaml", ".yml"):
+        if "scripts" in p.parts:
+            return "script"
+        return "scenario"
+    return "unknown"
+
+
+def _suite_targets(d: Path) -> list[tuple[str, Path]]:
+    targets: list[tuple[str, Path]] = []
+    targets += [("scenario", p) for p in sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml"))]
+    packs = d / "packs"
+    if packs.is_dir():
+        targets += [("pack", p) for p in sorted(packs.glob("*/*")) if p.is_dir()]
+    scripts = d / "scripts"
+    if scripts.is_dir():
+        targets += [("script", p) for p in sorted(scripts.glob("*/*.yaml"))]
+    return targets
+
+
+def _validate_one(kind: str, p: Path) -> str:
+    """Returns a short description on success; raises ClawBenchError naming the file."""
+    if kind == "pack":
+        from clawbench.pack import load_pack
+
+        pack = load_pack(p)
+        return f"pack {pack.metadata.pack_name} {pack.metadata.pack_version}"
+    if kind == "script":
+        from clawbench.agent import load_script
+
+        script = load_script(p)
+        scen_dir = p.parent
+        suite = scen_dir.parent.parent
+        if script.scenario is not None and script.scenario != scen_dir.name:
+            raise ClawBenchError(
+                f"{p}: script.scenario is {script.scenario!r} but the script lives under "
+                f"scripts/{scen_dir.name}/",
+                code="script_invalid",
+            )
+        pack_name = script.pack or "optimized"
+        pack_dir = suite / "packs" / scen_dir.name / pack_name
+        if (suite / "packs").is_dir() and not pack_dir.is_dir():
+            raise ClawBenchError(
+                f"{p}: script.pack {pack_name!r} names no pack ({pack_dir} does not exist)",
+                code="script_invalid",
+            )
+        return f"script, {len(script.turns)} turn(s)"
+    if kind == "scenario":
+        sc = _scenario_api()
+        scen = sc.load_scenario(p)
+        return f"scenario {scen.name} {scen.version}, {len(scen.spec.scoring.checks)} checks"
+    raise ClawBenchError(
+        f"{p}: not a scenario (.yaml), script (scripts/<name>/*.yaml) or pack (dir or .json)",
+        code="unknown_file",
+    )
 
 
 def cmd_validate(args: argparse.Namespace, ctx: Ctx) -> int:
-    raise not_available("clawbench validate (needs clawbench.scenario.load_scenario)")
+    if args.paths:
+        targets = []
+        for raw in args.paths:
+            p = Path(raw)
+            if not p.exists():
+                raise CliError(f"{p}: no such file or directory")
+            targets.append((_classify(p), p))
+    else:
+        targets = _suite_targets(suite_dir(args.suite))
+        if not targets:
+            raise CliError(f"{args.suite}: no scenarios, packs or scripts found")
+    errors = 0
+    for kind, p in targets:
+        try:
+            what = _validate_one(kind, p)
+        except ClawBenchError as err:
+            errors += 1
+            msg = str(err) if str(p) in str(err) else f"{p}: {err}"
+            ctx.console.print(Text("ERROR ", style="bold red") + Text(f"[{err.code}] {msg}"))
+        else:
+            ctx.console.print(Text("ok    ", style="green") + Text(f"{p}: {what}"))
+    verdict = f"{len(targets) - errors} valid, {errors} invalid"
+    ctx.console.print(Text(verdict, style="bold red" if errors else "bold green"))
+    return EXIT_USAGE if errors else EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +150,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--suite", default="scenarios", help="scenario suite directory (default ./scenarios)"
     )
     p.set_defaults(handler=cmd_list)
-    p = sub.add_parser("validate", help="validate scenarios, packs and scripts; name every problem")
+    p = sub.add_parser(
+        "validate",
+        help="validate scenarios, packs and scripts (default: the whole suite); "
+        "every error names the file",
+    )
     p.add_argument("--suite", default="scenarios")
     p.add_argument("paths", nargs="*", metavar="PATH")
     p.set_defaults(handler=cmd_validate)
