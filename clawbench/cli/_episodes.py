@@ -102,19 +102,14 @@ def model_factories(
         src = Path(rest)
         return {s: scripted_factory(h, script_for(src, s)) for s in scenarios}
     if kind == "openai" and rest:
-        key = os.environ.get(api_key_env)
-        if not key:
-            raise CliError(
-                f"--model {spec}: the API key variable {api_key_env} is not set "
-                "(set it, or pass --api-key-env VAR)",
-                code="no_api_key",
-            )
-        url = base_url or os.environ.get("OPENAI_BASE_URL")
-
-        def make(instance: Any) -> Any:
-            return h.agent.OpenAIModel(model=rest, base_url=url, api_key=key)
-
-        return dict.fromkeys(scenarios, make)
+        # One client for every episode; it reads its key from the named variable itself, so
+        # the key never passes through here. "none": an endpoint without auth.
+        client = h.agent.OpenAIModel(
+            rest,
+            base_url=base_url or os.environ.get("OPENAI_BASE_URL") or None,
+            api_key_env=None if api_key_env.lower() == "none" else api_key_env,
+        )
+        return dict.fromkeys(scenarios, lambda instance: client)
     raise CliError(f"--model {spec!r}: expected openai:<model name> or scripted:<file or dir>")
 
 

@@ -419,7 +419,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--api-key-env",
         default="OPENAI_API_KEY",
         metavar="VAR",
-        help="variable holding the API key",
+        help="variable holding the API key (default OPENAI_API_KEY; none: no auth)",
     )
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--sandbox", choices=("local", "docker"), default="local")

@@ -70,7 +70,8 @@ def _classify(p: Path) -> str:
 
 def _suite_targets(d: Path) -> list[tuple[str, Path]]:
     targets: list[tuple[str, Path]] = []
-    targets += [("scenario", p) for p in sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml"))]
+    sdir = d / "scenarios" if (d / "scenarios").is_dir() else d  # the public layout nests them
+    targets += [("scenario", p) for p in sorted(sdir.glob("*.yaml"))]
     packs = d / "packs"
     if packs.is_dir():
         targets += [("pack", p) for p in sorted(packs.glob("*/*")) if p.is_dir()]
@@ -136,9 +137,11 @@ def cmd_validate(args: argparse.Namespace, ctx: Ctx) -> int:
         except ClawBenchError as err:
             errors += 1
             msg = str(err) if str(p) in str(err) else f"{p}: {err}"
-            ctx.console.print(Text("ERROR ", style="bold red") + Text(f"[{err.code}] {msg}"))
+            ctx.console.print(
+                Text("ERROR ", style="bold red") + Text(f"[{err.code}] {msg}"), soft_wrap=True
+            )
         else:
-            ctx.console.print(Text("ok    ", style="green") + Text(f"{p}: {what}"))
+            ctx.console.print(Text("ok    ", style="green") + Text(f"{p}: {what}"), soft_wrap=True)
     verdict = f"{len(targets) - errors} valid, {errors} invalid"
     ctx.console.print(Text(verdict, style="bold red" if errors else "bold green"))
     return EXIT_USAGE if errors else EXIT_OK
