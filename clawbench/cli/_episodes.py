@@ -26,7 +26,7 @@ from rich.progress import (
 )
 
 from clawbench.cli._app import CliError, not_available
-from clawbench.errors import ClawBenchError
+from clawbench.errors import ModelError, SandboxError
 from clawbench.pack import PolicyBundle
 from clawbench.trajectory import EpisodeSpec, ModelInfo, TerminationReason, Trajectory
 
@@ -183,7 +183,9 @@ async def _one(h: Harness, job: Job, sandbox: Any, params: Any) -> Outcome:
         traj = await h.agent.run_episode(
             instance, job.pack, model, sandbox, pack_hash=job.pack_hash
         )
-    except (ClawBenchError, OSError) as err:
+    except (ModelError, SandboxError, OSError) as err:
+        # run_episode records these itself; this is the backstop. A ScenarioError (the
+        # scenario cannot run here, e.g. real-shell under local) propagates: exit 2.
         traj = _failed_trajectory(job, instance, model, sandbox, err)
     score = h.scoring.score_episode(instance, traj, params)
     return Outcome(job=job, instance=instance, trajectory=traj, score=score)
