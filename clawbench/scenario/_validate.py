@@ -111,9 +111,9 @@ def _validate_check(raw: Any, index: int, public: bool) -> tuple[Any, list[tuple
     try:
         return _CHECK.validate_python(data), []
     except ValidationError as err:
-        # drop the discriminator tag pydantic puts first in each location
+        # pydantic puts the discriminator tag first in each location; the author never wrote it
         return None, [
-            ((*loc, *p[len(loc) + 1 :]), m) for p, m in _pydantic_problems(err, (*loc, ctype))
+            ((*loc, *p[len(loc) + 1 :]), m) for p, m in _pydantic_problems(err, loc)
         ]
 
 
