@@ -1,0 +1,124 @@
+"""LocalSandbox: the world in process. The default for researchers and fast tests.
+
+There is no isolation here: the mock world needs none (it is pure Python over in-memory
+state), but a real-shell scenario would run the agent's commands on this machine. Such
+scenarios are refused unless the sandbox is built with ``allow_real_shell=True``; then the
+scenario's real workspace is written to a fresh temporary directory, ``exec`` runs there
+through ``/bin/sh`` with a minimal environment (none of this process's variables, so no
+secrets), and ``verify`` runs the hidden command there. That is only safe for scenarios and
+agents you trust: use the docker sandbox for anything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from clawbench.errors import SandboxError
+from clawbench.scenario import ScenarioInstance
+from clawbench.world import PlannedAction, ToolResult, World
+
+_REAL_SHELL_REFUSED = (
+    "real-shell scenarios need the docker sandbox (scenario {name!r} declares a real "
+    "workspace; LocalSandbox(allow_real_shell=True) runs it unisolated on this machine)"
+)
+_MAX_OUTPUT = 64_000
+
+
+class _LocalSession:
+    def __init__(self, world: World, workdir: Path | None, exec_timeout_s: float) -> None:
+        self._world = world
+        self._workdir = workdir
+        self._exec_timeout_s = exec_timeout_s
+
+    async def plan(self, tool: str, args: dict[str, Any]) -> PlannedAction:
+        if self._workdir is not None and tool == "exec":
+            return PlannedAction()
+        return self._world.plan(tool, args)
+
+    async def call(self, tool: str, args: dict[str, Any]) -> ToolResult:
+        if self._workdir is not None and tool == "exec":
+            command = args.get("command")
+            if not isinstance(command, str):
+                return ToolResult(content="exec: 'command' must be a string", is_error=True, exit_code=2)
+            code, out = await self._shell(command, self._exec_timeout_s)
+            return ToolResult(content=out, is_error=code != 0, exit_code=code)
+        return self._world.call(tool, args)
+
+    async def verify(self, command: str, timeout_s: float) -> int:
+        if self._workdir is None:
+            raise SandboxError(
+                "verify needs a real-shell scenario run with LocalSandbox(allow_real_shell=True)",
+                code="real_shell_refused",
+            )
+        code, _ = await self._shell(command, timeout_s)
+        return code
+
+    async def _shell(self, command: str, timeout_s: float) -> tuple[int, str]:
+        assert self._workdir is not None
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(self._workdir), "LANG": "C.UTF-8"}
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                "/bin/sh", "-c", command, cwd=self._workdir, env=env,
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+            )
+        except OSError as err:
+            raise SandboxError(f"cannot start /bin/sh: {err}") from None
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+            return 124, f"timed out after {timeout_s:g}s"
+        text = out.decode("utf-8", errors="replace")
+        if len(text) > _MAX_OUTPUT:
+            text = text[:_MAX_OUTPUT] + "\n[output truncated]"
+        return int(proc.returncode or 0), text
+
+
+def _write_workspace(tmp: Path, files: dict[str, str]) -> Path:
+    root = tmp.resolve()
+    for rel, text in files.items():
+        dest = (root / rel).resolve()
+        if not dest.is_relative_to(root):
+            raise SandboxError(
+                f"real workspace path {rel!r} escapes the workspace", code="real_workspace_invalid"
+            )
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text, encoding="utf-8")
+    return root
+
+
+class LocalSandbox:
+    """Runs each episode's world in this process: one fresh ``World`` per session."""
+
+    def __init__(self, *, allow_real_shell: bool = False, exec_timeout_s: float = 60.0) -> None:
+        self.allow_real_shell = allow_real_shell
+        self.exec_timeout_s = exec_timeout_s
+
+    @property
+    def name(self) -> str:
+        return "local"
+
+    def session(self, instance: ScenarioInstance) -> AbstractAsyncContextManager[_LocalSession]:
+        return self._session(instance)
+
+    @asynccontextmanager
+    async def _session(self, instance: ScenarioInstance) -> AsyncIterator[_LocalSession]:
+        real = instance.spec.real_workspace is not None or bool(instance.real_workspace)
+        if real and not self.allow_real_shell:
+            raise SandboxError(_REAL_SHELL_REFUSED.format(name=instance.name), code="real_shell_refused")
+        world = World(instance)
+        if not real:
+            yield _LocalSession(world, None, self.exec_timeout_s)
+            return
+        with tempfile.TemporaryDirectory(prefix="clawbench-ws-") as tmp:
+            root = await asyncio.to_thread(_write_workspace, Path(tmp), instance.real_workspace)
+            yield _LocalSession(world, root, self.exec_timeout_s)
