@@ -1,0 +1,31 @@
+"""The miner: publish a pack to git, serve SubmitPack for it.
+
+``publish_pack`` writes the canonical pack.json and the pack's files into a git repository,
+commits and pushes; ``published_claim`` reads back (commit, pack_hash) of what is published;
+``MinerServer`` answers registered validators with a permit (and enough stake), rate-limited
+per caller, signing each answer.
+"""
+
+from trajectoryrl.miner._access import CachedMetagraph, MetagraphProvider, TokenBucket
+from trajectoryrl.miner._publish import (
+    PACK_JSON,
+    PublishError,
+    PublishResult,
+    publish_pack,
+    published_claim,
+)
+from trajectoryrl.miner._server import AccessPolicy, CurrentPack, MinerServer
+
+__all__ = [
+    "PACK_JSON",
+    "AccessPolicy",
+    "CachedMetagraph",
+    "CurrentPack",
+    "MetagraphProvider",
+    "MinerServer",
+    "PublishError",
+    "PublishResult",
+    "TokenBucket",
+    "publish_pack",
+    "published_claim",
+]

@@ -1,0 +1,34 @@
+"""SubmitPack over HTTP with btauth/1 both ways (bittensor v11 has no Axon/Dendrite).
+
+The validator POSTs a signed ``SubmitPack`` (request fields only) to the miner's
+``/SubmitPack``; the miner checks the signature, answers the same type with the answer fields
+filled in, and signs its answer bound to the request's nonce; ``query_miner`` checks which
+miner answered and returns a typed ``QueryOutcome`` instead of raising.
+"""
+
+from trajectoryrl.protocol._auth import (
+    AuthRefused,
+    hotkey_of,
+    response_path,
+    sign_request,
+    sign_response,
+    verify_request,
+    verify_response,
+)
+from trajectoryrl.protocol._client import QueryOutcome, query_miner
+from trajectoryrl.protocol._message import MAX_MESSAGE_BYTES, SUBMIT_PACK_PATH, SubmitPack
+
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "SUBMIT_PACK_PATH",
+    "AuthRefused",
+    "QueryOutcome",
+    "SubmitPack",
+    "hotkey_of",
+    "query_miner",
+    "response_path",
+    "sign_request",
+    "sign_response",
+    "verify_request",
+    "verify_response",
+]
