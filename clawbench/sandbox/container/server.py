@@ -1,0 +1,342 @@
+"""The sandbox's world server: JSON lines on stdin, JSON lines on stdout (standard library only).
+
+It runs as PID 1 of a locked container (docker/sandbox.Dockerfile) and answers one episode:
+
+    {"id": n, "op": "init", "world_input": {...}, "real_workspace": {path: text} | null,
+     "exec_timeout_s": 30}
+    {"id": n, "op": "plan" | "call", "tool": "exec", "args": {...}}
+    {"id": n, "op": "verify", "command": "...", "timeout_s": 60}
+    {"id": n, "op": "shutdown"}
+
+Every answer echoes ``id`` and carries ``ok``; a failure carries ``code`` and ``message``, a
+containment outcome carries ``terminated`` ("pids_limit" or "oom"). Mock tools go to the world
+engine; in a real-shell episode ``exec`` runs ``/bin/sh -c`` in the workspace instead.
+
+Hardening that only this process can do: it is not dumpable (commands running under the same
+uid cannot ptrace it or open /proc/1/fd/*, so they cannot forge answers), commands never inherit
+its stdin/stdout, and, as PID 1, it kills every other process after each command so nothing the
+agent started outlives that command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+PROTOCOL_VERSION = 1
+MAX_OUTPUT_BYTES = 64 * 1024
+TIMEOUT_EXIT_CODE = 124
+FILE_MTIME = 1767225600  # 2026-01-01T00:00Z: workspace files look the same in every run
+_CMD_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+# cgroup counters (v1 and v2 layouts) that tell a fork bomb or an OOM kill apart from a crash.
+_PIDS_EVENTS = ("/sys/fs/cgroup/pids/pids.events", "/sys/fs/cgroup/pids.events")
+_OOM_EVENTS = ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events")
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _counter(paths: tuple[str, ...], key: str) -> int | None:
+    for path in paths:
+        try:
+            text = Path(path).read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == key and parts[1].isdigit():
+                return int(parts[1])
+    return None
+
+
+def _harden_self() -> None:
+    """Not dumpable: same-uid processes can no longer ptrace us or open /proc/<pid>/fd."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):
+        pass
+    if os.getpid() == 1:
+        # As init, only signals with a handler are delivered; make sure none has one.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
+            signal.signal(sig, signal.SIG_IGN)
+
+
+def _child_setup() -> None:
+    # Volunteer the agent's commands to the OOM killer before this server.
+    try:
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write("1000")
+    except OSError:
+        pass
+
+
+class Server:
+    """One episode's state. ``engine_module`` names the world engine package to import."""
+
+    def __init__(self, engine_module: str, workspace: str) -> None:
+        self._engine_module = engine_module
+        self._workspace = Path(workspace)
+        self._engine: Any = None
+        self._real_shell = False
+        self._exec_timeout = 30.0
+        self._pids_max = _counter(_PIDS_EVENTS, "max")
+        self._oom_kills = _counter(_OOM_EVENTS, "oom_kill")
+
+    # -- ops -----------------------------------------------------------------------------
+    def handle(self, req: dict[str, Any]) -> dict[str, Any]:
+        op = req.get("op")
+        if op == "init":
+            return self._init(req)
+        if op in ("plan", "call", "verify") and self._engine is None:
+            raise ProtocolError("not_initialised", f"{op!r} before 'init'")
+        if op == "plan":
+            return {"result": self._plan(_str(req, "tool"), req.get("args"))}
+        if op == "call":
+            return self._call(_str(req, "tool"), req.get("args"))
+        if op == "verify":
+            timeout = _positive(req.get("timeout_s", 60.0), "timeout_s")
+            code, _, _ = self._run(_str(req, "command"), timeout)
+            return {"exit_code": code}
+        raise ProtocolError("unknown_op", f"unknown op {op!r}")
+
+    def _init(self, req: dict[str, Any]) -> dict[str, Any]:
+        if self._engine is not None:
+            raise ProtocolError("already_initialised", "'init' sent twice")
+        module = importlib.import_module(self._engine_module)
+        try:
+            engine = module.WorldEngine(req.get("world_input"))
+        except module.FixtureError as exc:
+            raise ProtocolError(getattr(exc, "code", "fixture_invalid"), str(exc)) from None
+        files = req.get("real_workspace")
+        self._exec_timeout = _positive(req.get("exec_timeout_s", 30.0), "exec_timeout_s")
+        if files is not None:
+            if not isinstance(files, dict):
+                raise ProtocolError("bad_request", "real_workspace must be an object")
+            for rel, text in sorted(files.items()):
+                self._write_workspace_file(rel, text)
+            for folder, _, _ in os.walk(self._workspace):
+                try:
+                    os.utime(folder, (FILE_MTIME, FILE_MTIME))
+                except OSError:
+                    pass  # the workspace root itself belongs to root
+            self._real_shell = True
+        self._engine = engine
+        return {"protocol": PROTOCOL_VERSION, "real_shell": self._real_shell}
+
+    def _write_workspace_file(self, rel: Any, text: Any) -> None:
+        if not isinstance(rel, str) or not isinstance(text, str):
+            raise ProtocolError("bad_request", "real_workspace maps a path to its text")
+        parts = PurePosixPath(rel).parts
+        if not parts or rel.startswith("/") or any(p in ("..", ".") for p in parts):
+            raise ProtocolError("bad_workspace_path", f"workspace path {rel!r} is not relative")
+        dest = self._workspace.joinpath(*parts)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(text, encoding="utf-8")
+            os.utime(dest, (FILE_MTIME, FILE_MTIME))
+        except OSError as exc:
+            raise ProtocolError("workspace_unwritable", f"{rel}: {exc.strerror}") from None
+
+    def _plan(self, tool: str, args: Any) -> dict[str, Any]:
+        if self._real_shell and tool == "exec":
+            return {"effects": [], "irreversible": False}
+        return dict(self._engine.plan(tool, args))
+
+    def _call(self, tool: str, args: Any) -> dict[str, Any]:
+        if not (self._real_shell and tool == "exec"):
+            return {"result": self._engine.call(tool, args)}
+        command = args.get("command") if isinstance(args, dict) else None
+        if not isinstance(command, str):
+            result = _result("exec: 'command' must be a string", 2)
+            return {"result": result}
+        code, out, timed_out = self._run(command, self._exec_timeout)
+        if timed_out:
+            out += f"\n[command timed out after {self._exec_timeout:g} s]"
+        return {"result": _result(out, code)}
+
+    # -- real commands ---------------------------------------------------------------------
+    def _run(self, command: str, timeout: float) -> tuple[int, str, bool]:
+        """Runs ``command`` in the workspace; returns (exit code, bounded output, timed out)."""
+        env = dict(_CMD_ENV, HOME=str(self._workspace), TMPDIR=str(self._workspace))
+        try:
+            proc = subprocess.Popen(
+                ["/bin/sh", "-c", command],
+                cwd=self._workspace,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+                preexec_fn=_child_setup,  # the server is single-threaded
+            )
+        except OSError as exc:
+            self._contained()
+            return 126, f"sh: cannot start command: {exc.strerror}", False
+        assert proc.stdout is not None
+        buf, timed_out = _read_bounded(proc.stdout.fileno(), time.monotonic() + timeout)
+        proc.stdout.close()
+        if timed_out:
+            _kill_group(proc.pid)
+        try:
+            code = proc.wait(timeout=max(0.1, timeout))
+        except subprocess.TimeoutExpired:
+            _kill_group(proc.pid)
+            code = proc.wait()
+            timed_out = True
+        self._sweep()
+        self._contained()
+        if timed_out:
+            code = TIMEOUT_EXIT_CODE
+        elif code < 0:
+            code = 128 - code
+        return code, buf.decode("utf-8", errors="replace"), timed_out
+
+    def _sweep(self) -> None:
+        """As PID 1, kill every other process (nothing outlives a command) and reap them."""
+        if os.getpid() != 1:
+            return
+        for _ in range(200):
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # nobody left to signal; reap what remains
+            while True:
+                try:
+                    pid, _ = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    return
+                if pid == 0:
+                    break
+            time.sleep(0.01)
+
+    def _contained(self) -> None:
+        """Raises Terminated when the last command hit the pids or memory limit."""
+        pids_max = _counter(_PIDS_EVENTS, "max")
+        if pids_max is not None and pids_max != self._pids_max:
+            raise Terminated("pids_limit", f"process limit reached {pids_max} time(s)")
+        oom = _counter(_OOM_EVENTS, "oom_kill")
+        if oom is not None and oom != self._oom_kills:
+            raise Terminated("oom", "a process was killed for exceeding the memory limit")
+
+
+class Terminated(Exception):
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def _result(content: str, exit_code: int) -> dict[str, Any]:
+    return {"content": content, "is_error": exit_code != 0, "exit_code": exit_code, "side_effects": []}
+
+
+def _read_bounded(fd: int, deadline: float) -> tuple[bytearray, bool]:
+    """Reads until EOF or ``deadline``, keeping at most MAX_OUTPUT_BYTES (the rest is drained,
+    so a command printing forever cannot grow this process)."""
+    buf = bytearray()
+    truncated = False
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return _mark(buf, truncated), True
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return _mark(buf, truncated), False
+        room = MAX_OUTPUT_BYTES - len(buf)
+        buf += chunk[:room]
+        truncated = truncated or len(chunk) > room
+
+
+def _mark(buf: bytearray, truncated: bool) -> bytearray:
+    if truncated:
+        buf += f"\n[output truncated to {MAX_OUTPUT_BYTES} bytes]".encode()
+    return buf
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _str(req: dict[str, Any], key: str) -> str:
+    value = req.get(key)
+    if not isinstance(value, str):
+        raise ProtocolError("bad_request", f"{key!r} must be a string")
+    return value
+
+
+def _positive(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ProtocolError("bad_request", f"{key!r} must be a positive number")
+    return float(value)
+
+
+def serve(server: Server, stdin: Any, stdout: Any) -> int:
+    """The request loop: one answer line per request line, until shutdown or EOF."""
+    for raw in stdin:
+        req_id = None
+        try:
+            req = json.loads(raw)
+            if not isinstance(req, dict):
+                raise ProtocolError("bad_request", "a request is a JSON object")
+            req_id = req.get("id")
+            if req.get("op") == "shutdown":
+                _answer(stdout, {"id": req_id, "ok": True})
+                return 0
+            answer = {"id": req_id, "ok": True, **server.handle(req)}
+        except ProtocolError as exc:
+            answer = {"id": req_id, "ok": False, "code": exc.code, "message": str(exc)}
+        except Terminated as exc:
+            answer = {"id": req_id, "ok": False, "terminated": exc.reason, "message": str(exc)}
+        except ValueError as exc:  # json.JSONDecodeError included
+            answer = {"id": req_id, "ok": False, "code": "bad_request", "message": str(exc)}
+        except Exception as exc:  # an engine bug: report it, the host decides
+            answer = {
+                "id": req_id,
+                "ok": False,
+                "code": "engine_error",
+                "message": f"{type(exc).__name__}: {exc}",
+            }
+        _answer(stdout, answer)
+    return 0
+
+
+def _answer(stdout: Any, answer: dict[str, Any]) -> None:
+    stdout.write(json.dumps(answer, sort_keys=True).encode("utf-8") + b"\n")
+    stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", default="clawbench_engine", help="world engine package")
+    parser.add_argument("--workspace", default="/workspace")
+    opts = parser.parse_args(argv)
+    _harden_self()
+    return serve(Server(opts.engine, opts.workspace), sys.stdin.buffer, sys.stdout.buffer)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
