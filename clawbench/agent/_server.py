@@ -9,6 +9,7 @@ can be queued (``fail_next``) to exercise a client's retries.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Mapping
 from types import TracebackType
@@ -67,11 +68,13 @@ class ScriptedModelServer:
         self.hang_s = hang_s
         self._faults: list[Fault] = []
         self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
         self.port = 0
 
     def fail_next(self, *faults: Fault) -> None:
         """Answer the next requests with these faults, in order: an HTTP status (500, 429,
-        503, ...) or ``"hang"`` (sleep ``hang_s`` before answering, to trip client timeouts)."""
+        503, ...) or ``"hang"`` (answer only after ``hang_s`` or when the server stops:
+        trips client timeouts)."""
         self._faults.extend(faults)
 
     @property
@@ -81,6 +84,7 @@ class ScriptedModelServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     async def start(self) -> str:
+        self._stopping = asyncio.Event()
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._complete)
         app.router.add_get("/v1/models", self._models)
@@ -94,6 +98,7 @@ class ScriptedModelServer:
 
     async def stop(self) -> None:
         if self._runner is not None:
+            self._stopping.set()
             await self._runner.cleanup()
             self._runner = None
 
@@ -120,8 +125,9 @@ class ScriptedModelServer:
         self.requests.append(body)
         if self._faults:
             fault = self._faults.pop(0)
-            if fault == "hang":
-                await asyncio.sleep(self.hang_s)
+            if fault == "hang":  # until hang_s passes or the server stops
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.hang_s)
             else:
                 return _error(int(fault), f"injected fault {fault}", "server_error")
         model = body.get("model")

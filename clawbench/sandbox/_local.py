@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -74,7 +76,7 @@ class _LocalSession:
             out, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
         except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)  # the whole group: sh and its children
             await proc.wait()
             return 124, f"timed out after {timeout_s:g}s"
         text = out.decode("utf-8", errors="replace")
