@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from bittensor import http_auth
 from fakes.wallets import make_wallet
 from pydantic import ValidationError
 
@@ -15,8 +16,6 @@ from trajectoryrl.protocol import (
     verify_request,
     verify_response,
 )
-
-from bittensor import http_auth
 
 COMMIT = "a" * 40
 PHASH = "b" * 64

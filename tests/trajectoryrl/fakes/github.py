@@ -45,7 +45,7 @@ class FakeGitHub:
                 self.end_headers()
                 self.wfile.write(raw)
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+            def do_GET(self) -> None:
                 fake.requests.append(self.path)
                 fake.auth_headers.append(self.headers.get("Authorization"))
                 path = self.path.split("?", 1)[0].strip("/").split("/")
@@ -72,7 +72,7 @@ class FakeGitHub:
 
     @contextmanager
     def running(self) -> Iterator[FakeGitHub]:
-        thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         thread.start()
         try:
             yield self
