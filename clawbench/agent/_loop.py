@@ -2,7 +2,16 @@
 
 The loop is deterministic given the model's answers and the world: no wall clock enters the
 record (only ``Usage.latency_ms``, which ``deterministic_json`` zeroes); the clock is read
-only to enforce the wall-time limit.
+only to enforce the wall-time limit, before each model call and each tool call (a model call
+in flight is bounded by the client's own timeout, not by the episode's wall time).
+
+Each requested tool call is either run or refused, and either way recorded (a
+``ToolCallRecord`` plus a tool message back to the model, so the conversation stays valid).
+Refusals, checked in this order: ``limit`` (tool-call limit exceeded, wall time spent, or an
+earlier call of the turn ended the episode), ``denied_by_policy`` / ``unknown_tool`` (not
+offered), ``bad_arguments`` (not a JSON object), ``limit`` again for the pack's
+``stop_on_repeated_call`` (the N-th identical call is refused and ends the episode), then
+``approval_required`` (see ``_Episode._gated``).
 """
 
 from __future__ import annotations
