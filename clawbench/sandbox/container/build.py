@@ -105,6 +105,12 @@ def build(base_image: str, tag: str | None = None, *, force: bool = False) -> st
         cmd += ["--build-arg", f"HARNESS_VERSION={labels[LABEL_VERSION]}"]
         cmd += ["--build-arg", f"SOURCE_HASH={labels[LABEL_SOURCE]}"]
         subprocess.run([*cmd, ctx], check=True, stdout=subprocess.DEVNULL)
+    # Earlier builds of this tag are now dangling: drop them.
+    subprocess.run(
+        ["docker", "image", "prune", "-f", "--filter", f"label={LABEL_KIND}=sandbox"],
+        check=False,
+        capture_output=True,
+    )
     return tag
 
 

@@ -325,7 +325,7 @@ def serve(server: Server, stdin: Any, stdout: Any) -> int:
 
 
 def _answer(stdout: Any, answer: dict[str, Any]) -> None:
-    stdout.write(json.dumps(answer, sort_keys=True).encode("utf-8") + b"\n")
+    stdout.write(json.dumps(answer).encode("utf-8") + b"\n")
     stdout.flush()
 
 

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# CI set-up (run by .ci/run as root): a Docker engine, the debootstrap base image and the
+# sandbox image, so the docker tests run (with CI=true they never skip). Idempotent; a few
+# seconds when everything exists.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+missing=()
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+scripts/ci_docker.sh
+base=$(scripts/build_base_image.sh)
+python3 clawbench/sandbox/container/build.py --base "$base"
