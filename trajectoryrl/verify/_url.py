@@ -22,6 +22,7 @@ MAX_URL_LENGTH = 300
 _OWNER = r"(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})"
 _REPO = r"(?P<repo>[A-Za-z0-9._-]{1,100})"
 _GITHUB = re.compile(rf"^https://github\.com/{_OWNER}/{_REPO}$")
+_TRANSPORTS = frozenset({"ssh", "git", "git+ssh", "ssh+git", "ftp", "ftps", "rsync", "ext"})
 _LOCAL_PATH = re.compile(r"^/[A-Za-z0-9._/-]{1,250}$")
 _LOCAL_HTTP = re.compile(r"^http://127\.0\.0\.1(?::(?P<port>[0-9]{1,5}))?/(?P<path>[A-Za-z0-9._/-]{1,200})$")
 
@@ -65,6 +66,8 @@ def check_repo_url(url: object, *, local_network: bool = False) -> RepoRef:
         raise _reject(Reason.URL_TRANSPORT_FORBIDDEN, "'<transport>::' remote helpers are refused")
     scheme, sep, rest = url.partition("://")
     scheme = scheme.lower() if sep else ""
+    if scheme in _TRANSPORTS:
+        raise _reject(Reason.URL_TRANSPORT_FORBIDDEN, f"{scheme}:// is not an allowed transport")
     if sep and "@" in rest.split("/", 1)[0]:
         raise _reject(Reason.URL_CREDENTIALS, "credentials in the URL")
     if not sep and ":" in url.split("/", 1)[0]:
@@ -83,8 +86,6 @@ def check_repo_url(url: object, *, local_network: bool = False) -> RepoRef:
         key = f"github.com/{owner.lower()}/{name.lower()}"
         return RepoRef(kind="github", fetch_url=f"https://github.com/{owner}/{name}.git",
                        key=key, owner=owner, name=name)
-    if scheme in ("ssh", "git", "git+ssh", "ssh+git", "ftp", "ftps", "rsync"):
-        raise _reject(Reason.URL_TRANSPORT_FORBIDDEN, f"{scheme}:// is not an allowed transport")
     if scheme == "https":
         host = rest.split("/", 1)[0].lower()
         if host == "github.com":
