@@ -63,14 +63,15 @@ async def test_localnet_publish_serve_query_verify(tmp_path: Path) -> None:
     (tmp_path / "src" / "pack.json").write_text(
         pack.model_copy(update={"files": {"AGENTS.md": "v2"}}).model_dump_json())
     port = free_port()
-    proc = subprocess.Popen(
-        [*MINER, "--netuid", "11", "--wallet.name", "miner", "--wallet.hotkey", "hk",
+    proc = await asyncio.create_subprocess_exec(
+        *MINER, "--netuid", "11", "--wallet.name", "miner", "--wallet.hotkey", "hk",
          "--wallet.path", str(wallets), "--subtensor.network", "local",
          "--chain.db", str(tmp_path / "chain.db"), "--axon.ip", "127.0.0.1",
          "--axon.port", str(port), "--pack.repo_dir", str(tmp_path / "repo"),
          "--pack.repo_url", str(bare), "--pack.dir", str(tmp_path / "src"), "--publish",
-         "--min_stake", "1000"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},
+         "--min_stake", "1000",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
         async with aiohttp.ClientSession() as session:
@@ -80,10 +81,10 @@ async def test_localnet_publish_serve_query_verify(tmp_path: Path) -> None:
                                         miner_w.hotkey.ss58_address,
                                         SubmitPack(validator_hotkey=validator_w.hotkey.ss58_address,
                                                    epoch=1), 5.0)
-                if out.kind != "unreachable" or proc.poll() is not None:
+                if out.kind != "unreachable" or proc.returncode is not None:
                     break
                 await asyncio.sleep(0.1)
-        assert out is not None and out.kind == "answer", (out, proc.poll())
+        assert out is not None and out.kind == "answer", (out, proc.returncode)
         ans = out.answer
         assert ans is not None and ans.repo_url == str(bare)
         ctx = VerifyContext(cache=GitCache(tmp_path / "cache", local_network=True),
@@ -94,10 +95,13 @@ async def test_localnet_publish_serve_query_verify(tmp_path: Path) -> None:
         assert result.ok, result
         assert result.pack is not None and result.pack.files == {"AGENTS.md": "v2"}
     finally:
-        proc.send_signal(signal.SIGTERM)
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+            async with asyncio.timeout(10):
+                await proc.wait()
+        except TimeoutError:
             proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+            await proc.wait()
+    stderr = (await proc.stderr.read()).decode() if proc.stderr else ""
+    assert proc.returncode == 0, stderr
