@@ -71,10 +71,18 @@ class GitHubForge:
     retried once; otherwise the answer is ``rate_limited``. 5xx and connection failures are
     ``forge_unavailable``. ``token`` is optional (unauthenticated: 60 requests/hour)."""
 
-    def __init__(self, *, base_url: str = "https://api.github.com", token: str | None = None,
-                 timeout_s: int = 15, max_pages: int = 3, per_page: int = 100,
-                 max_rate_wait_s: float = 30.0, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str = "https://api.github.com",
+        token: str | None = None,
+        timeout_s: int = 15,
+        max_pages: int = 3,
+        per_page: int = 100,
+        max_rate_wait_s: float = 30.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = token
         self.timeout_s = timeout_s
@@ -92,10 +100,15 @@ class GitHubForge:
         import github
         from github import Auth, Github, GithubException
 
-        gh = Github(auth=Auth.Token(self._token) if self._token else None,
-                    base_url=self.base_url, timeout=self.timeout_s, retry=None,
-                    per_page=self.per_page, seconds_between_requests=None,
-                    seconds_between_writes=None)
+        gh = Github(
+            auth=Auth.Token(self._token) if self._token else None,
+            base_url=self.base_url,
+            timeout=self.timeout_s,
+            retry=None,
+            per_page=self.per_page,
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+        )
         try:
             events = gh.get_repo(full_name, lazy=True).get_events()
             earliest: float | None = None
@@ -105,8 +118,11 @@ class GitHubForge:
                 if event.type != "PushEvent":
                     continue
                 payload = event.payload or {}
-                shas = {str(c.get("sha", "")) for c in payload.get("commits") or []
-                        if isinstance(c, dict)}
+                shas = {
+                    str(c.get("sha", ""))
+                    for c in payload.get("commits") or []
+                    if isinstance(c, dict)
+                }
                 if payload.get("head") == commit or commit in shas:
                     when = _ts(event.created_at)
                     earliest = when if earliest is None else min(earliest, when)
@@ -114,7 +130,8 @@ class GitHubForge:
         except GithubException as err:
             headers = {k.lower(): v for k, v in (err.headers or {}).items()}
             if err.status in (403, 429) and (
-                headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers
+                headers.get("x-ratelimit-remaining") == "0"
+                or "retry-after" in headers
                 or isinstance(err, github.RateLimitExceededException)
             ):
                 reset: float | None = None
@@ -158,8 +175,9 @@ class GitHubForge:
             except (ValueError, TypeError, KeyError) as err:
                 return PushTimeUnknown(reason="forge_error", detail=type(err).__name__)
             if when is None:
-                return PushTimeUnknown(reason="push_not_found",
-                                       detail="no push event holds the commit (90-day window)")
+                return PushTimeUnknown(
+                    reason="push_not_found", detail="no push event holds the commit (90-day window)"
+                )
             return PushTime(when=when, source="github_events")
         return PushTimeUnknown(reason="rate_limited")
 
@@ -183,8 +201,11 @@ done
 def create_local_forge_repo(path: str | Path, *, initial_branch: str = "main") -> Path:
     """Create a bare repository that records push times (for localnets and tests)."""
     repo = Path(path)
-    subprocess.run(["git", "init", "--bare", "--quiet", f"--initial-branch={initial_branch}",
-                    "--", str(repo)], check=True, capture_output=True)
+    subprocess.run(
+        ["git", "init", "--bare", "--quiet", f"--initial-branch={initial_branch}", "--", str(repo)],
+        check=True,
+        capture_output=True,
+    )
     hook = repo / "hooks" / "post-receive"
     hook.write_text(_HOOK, encoding="utf-8")
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
@@ -221,4 +242,3 @@ class LocalForge:
         if result is None:
             return PushTimeUnknown(reason="push_not_found")
         return PushTime(when=result, source="local_hook")
-

@@ -90,9 +90,14 @@ class GitCache:
 
     ``clones`` and ``fetches`` count, per repository key, how often each happened."""
 
-    def __init__(self, root: str | Path, *, local_network: bool = False,
-                 limits: GitLimits | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        local_network: bool = False,
+        limits: GitLimits | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.root = Path(root)
         self.local_network = local_network
         self.limits = limits or GitLimits()
@@ -122,9 +127,14 @@ class GitCache:
     def path_for(self, ref: RepoRef) -> Path:
         return self.root / ref.cache_name
 
-    async def run(self, cwd: Path, *args: str, timeout_s: float | None = None,
-                  max_output: int = 1_000_000, size_cap: tuple[Path, int] | None = None,
-                  ) -> tuple[int, bytes, bytes]:
+    async def run(
+        self,
+        cwd: Path,
+        *args: str,
+        timeout_s: float | None = None,
+        max_output: int = 1_000_000,
+        size_cap: tuple[Path, int] | None = None,
+    ) -> tuple[int, bytes, bytes]:
         """Run git; returns (returncode, stdout, stderr). Raises ``VerifyError``:
         ``fetch_timeout`` when killed for time, ``repo_too_large`` when ``size_cap``'s
         directory outgrew its cap, ``internal_error`` when output exceeded ``max_output``."""
@@ -134,8 +144,12 @@ class GitCache:
         cmd += list(args)
         limit = timeout_s if timeout_s is not None else self.limits.command_timeout_s
         proc = await asyncio.create_subprocess_exec(
-            *cmd, cwd=str(cwd), env=self._env(), stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            *cmd,
+            cwd=str(cwd),
+            env=self._env(),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
         )
         too_big = False
@@ -156,13 +170,16 @@ class GitCache:
         try:
             async with asyncio.timeout(limit):
                 out, err, _ = await asyncio.gather(
-                    _read_capped(proc.stdout, max_output), _read_capped(proc.stderr, 65536),
+                    _read_capped(proc.stdout, max_output),
+                    _read_capped(proc.stderr, 65536),
                     proc.wait(),
                 )
         except TimeoutError:
             _kill(proc)
             await proc.wait()
-            raise VerifyError(Reason.FETCH_TIMEOUT, f"git {args[0]} killed after {limit:g}s") from None
+            raise VerifyError(
+                Reason.FETCH_TIMEOUT, f"git {args[0]} killed after {limit:g}s"
+            ) from None
         except _Exceeded:
             _kill(proc)
             await proc.wait()
@@ -197,24 +214,32 @@ class GitCache:
             if fresh:
                 await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
                 await asyncio.to_thread((self.root / ".home").mkdir, exist_ok=True)
-                rc, _, err = await self.run(self.root, "init", "--bare", "--quiet",
-                                            "--", str(path))
+                rc, _, err = await self.run(self.root, "init", "--bare", "--quiet", "--", str(path))
                 if rc != 0:
                     raise VerifyError(Reason.INTERNAL_ERROR, "git init failed")
                 self.clones[ref.key] += 1
             try:
                 rc, _, err = await self.run(
-                    path, "fetch", "--quiet", "--no-tags", "--prune", "--no-recurse-submodules",
-                    "--no-write-fetch-head", "--", ref.fetch_url,
-                    f"+HEAD:{HEAD_REF}", "+refs/heads/*:refs/heads/*",
+                    path,
+                    "fetch",
+                    "--quiet",
+                    "--no-tags",
+                    "--prune",
+                    "--no-recurse-submodules",
+                    "--no-write-fetch-head",
+                    "--",
+                    ref.fetch_url,
+                    f"+HEAD:{HEAD_REF}",
+                    "+refs/heads/*:refs/heads/*",
                     timeout_s=self.limits.fetch_timeout_s,
                     size_cap=(path, self.limits.max_repo_bytes),
                 )
                 if rc != 0:
                     raise VerifyError(Reason.FETCH_FAILED, f"git fetch exited {rc}")
                 if await asyncio.to_thread(_du, path) > self.limits.max_repo_bytes:
-                    raise VerifyError(Reason.REPO_TOO_LARGE,
-                                      "repository exceeds the cache size cap")
+                    raise VerifyError(
+                        Reason.REPO_TOO_LARGE, "repository exceeds the cache size cap"
+                    )
             except VerifyError as failure:
                 if fresh or failure.reason == Reason.REPO_TOO_LARGE:
                     await asyncio.to_thread(shutil.rmtree, path, True)
@@ -232,16 +257,18 @@ class GitCache:
             raise VerifyError(Reason.COMMIT_NOT_FOUND, f"no commit {commit} in the repository")
         rc, _, _ = await self.run(path, "merge-base", "--is-ancestor", commit, HEAD_REF)
         if rc == 1:
-            raise VerifyError(Reason.COMMIT_UNREACHABLE,
-                              "commit is not reachable from the default branch's HEAD")
+            raise VerifyError(
+                Reason.COMMIT_UNREACHABLE, "commit is not reachable from the default branch's HEAD"
+            )
         if rc != 0:
             raise VerifyError(Reason.INTERNAL_ERROR, f"git merge-base exited {rc}")
 
     async def read_file(self, path: Path, commit: str, name: str) -> bytes:
         """The bytes of regular file ``name`` at the top of ``commit``'s tree. Symlinks,
         trees and submodules are refused; the blob's size is checked before it is read."""
-        rc, out, _ = await self.run(path, "ls-tree", "-z", "--full-tree", commit, "--", name,
-                                    max_output=4096)
+        rc, out, _ = await self.run(
+            path, "ls-tree", "-z", "--full-tree", commit, "--", name, max_output=4096
+        )
         if rc != 0:
             raise VerifyError(Reason.INTERNAL_ERROR, f"git ls-tree exited {rc}")
         entry = out.split(b"\0", 1)[0]
@@ -261,17 +288,21 @@ class GitCache:
             raise VerifyError(Reason.INTERNAL_ERROR, "git cat-file -s failed")
         size = int(out.strip())
         if size > self.limits.max_blob_bytes:
-            raise VerifyError(Reason.PACK_BLOB_TOO_LARGE,
-                              f"{name} is {size} bytes; the limit is {self.limits.max_blob_bytes}")
-        rc, out, _ = await self.run(path, "cat-file", "blob", oid,
-                                    max_output=self.limits.max_blob_bytes)
+            raise VerifyError(
+                Reason.PACK_BLOB_TOO_LARGE,
+                f"{name} is {size} bytes; the limit is {self.limits.max_blob_bytes}",
+            )
+        rc, out, _ = await self.run(
+            path, "cat-file", "blob", oid, max_output=self.limits.max_blob_bytes
+        )
         if rc != 0:
             raise VerifyError(Reason.INTERNAL_ERROR, "git cat-file blob failed")
         return out
 
     async def committer_time(self, path: Path, commit: str) -> float | None:
         """The commit's committer timestamp (forgeable: only used for warnings)."""
-        rc, out, _ = await self.run(path, "log", "-1", "--no-show-signature", "--format=%ct",
-                                    commit, "--", max_output=64)
+        rc, out, _ = await self.run(
+            path, "log", "-1", "--no-show-signature", "--format=%ct", commit, "--", max_output=64
+        )
         text = out.strip()
         return float(text) if rc == 0 and text.isdigit() else None

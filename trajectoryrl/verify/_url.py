@@ -24,7 +24,9 @@ _REPO = r"(?P<repo>[A-Za-z0-9._-]{1,100})"
 _GITHUB = re.compile(rf"^https://github\.com/{_OWNER}/{_REPO}$")
 _TRANSPORTS = frozenset({"ssh", "git", "git+ssh", "ssh+git", "ftp", "ftps", "rsync", "ext"})
 _LOCAL_PATH = re.compile(r"^/[A-Za-z0-9._/-]{1,250}$")
-_LOCAL_HTTP = re.compile(r"^http://127\.0\.0\.1(?::(?P<port>[0-9]{1,5}))?/(?P<path>[A-Za-z0-9._/-]{1,200})$")
+_LOCAL_HTTP = re.compile(
+    r"^http://127\.0\.0\.1(?::(?P<port>[0-9]{1,5}))?/(?P<path>[A-Za-z0-9._/-]{1,200})$"
+)
 
 
 class RepoRef(BaseModel):
@@ -42,7 +44,7 @@ class RepoRef(BaseModel):
     @property
     def cache_name(self) -> str:
         digest = hashlib.sha256(self.key.encode("utf-8")).hexdigest()[:32]
-        label = f"{self.owner}-{self.name}"[:60] if self.kind == "github" else self.kind
+        label = f"{self.owner}-{self.name}".lower()[:60] if self.kind == "github" else self.kind
         return f"{label}-{digest}.git"
 
 
@@ -84,8 +86,13 @@ def check_repo_url(url: object, *, local_network: bool = False) -> RepoRef:
         if name in ("", ".", "..") or name.endswith(".git"):
             raise _reject(Reason.URL_MALFORMED, "not a repository name")
         key = f"github.com/{owner.lower()}/{name.lower()}"
-        return RepoRef(kind="github", fetch_url=f"https://github.com/{owner}/{name}.git",
-                       key=key, owner=owner, name=name)
+        return RepoRef(
+            kind="github",
+            fetch_url=f"https://github.com/{owner}/{name}.git",
+            key=key,
+            owner=owner,
+            name=name,
+        )
     if scheme == "https":
         host = rest.split("/", 1)[0].lower()
         if host == "github.com":
@@ -93,8 +100,10 @@ def check_repo_url(url: object, *, local_network: bool = False) -> RepoRef:
         raise _reject(Reason.URL_HOST_FORBIDDEN, "only github.com repositories are accepted")
     if not local_network:
         if scheme in ("file", "http") or not sep:
-            raise _reject(Reason.URL_TRANSPORT_FORBIDDEN,
-                          "file://, http:// and local paths need local-network mode")
+            raise _reject(
+                Reason.URL_TRANSPORT_FORBIDDEN,
+                "file://, http:// and local paths need local-network mode",
+            )
         raise _reject(Reason.URL_TRANSPORT_FORBIDDEN, f"{scheme}:// is not an allowed transport")
     if scheme == "file" or not sep:
         path = rest if scheme == "file" else url

@@ -107,8 +107,9 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def parse_pack_bytes(raw: bytes, claimed_hash: str, *, max_pack_bytes: int
-                     ) -> tuple[PolicyBundle, str]:
+def parse_pack_bytes(
+    raw: bytes, claimed_hash: str, *, max_pack_bytes: int
+) -> tuple[PolicyBundle, str]:
     """Untrusted pack.json bytes -> (pack, canonical JSON of the object as published), in the
     order: UTF-8, JSON, depth, hash (of the published object), schema and size."""
     try:
@@ -128,8 +129,10 @@ def parse_pack_bytes(raw: bytes, claimed_hash: str, *, max_pack_bytes: int
     canonical = canonical_json(data)
     actual = pack_hash(data)
     if actual != claimed_hash:
-        raise VerifyError(Reason.PACK_HASH_MISMATCH,
-                          f"pack.json hashes to {actual}, the miner claimed {claimed_hash}")
+        raise VerifyError(
+            Reason.PACK_HASH_MISMATCH,
+            f"pack.json hashes to {actual}, the miner claimed {claimed_hash}",
+        )
     try:
         pack = validate_pack_data(data, source=PACK_FILE, max_bytes=max_pack_bytes)
     except PackError as err:
@@ -156,8 +159,12 @@ async def _verify(sub: Submission, ctx: VerifyContext) -> VerificationResult:
     if isinstance(push, PushTimeUnknown):
         if ctx.unknown_push_policy == UnknownPushPolicy.REJECT:
             return VerificationResult(
-                ok=False, reason=Reason.PUSH_TIME_UNKNOWN, detail=push.reason,
-                pack_hash=claimed, commit=commit, committer_time=committed,
+                ok=False,
+                reason=Reason.PUSH_TIME_UNKNOWN,
+                detail=push.reason,
+                pack_hash=claimed,
+                commit=commit,
+                committer_time=committed,
                 validator_side=True,
             )
         warnings.append(f"push_time_unknown: {push.reason}")
@@ -176,8 +183,15 @@ async def _verify(sub: Submission, ctx: VerifyContext) -> VerificationResult:
                 f"committer_date_forgery: committer date {committed:.0f} vs push {push_time:.0f}"
             )
     return VerificationResult(
-        ok=True, reason=Reason.OK, pack=pack, pack_json=canonical, pack_hash=claimed,
-        commit=commit, push_time=push_time, push_source=source, committer_time=committed,
+        ok=True,
+        reason=Reason.OK,
+        pack=pack,
+        pack_json=canonical,
+        pack_hash=claimed,
+        commit=commit,
+        push_time=push_time,
+        push_source=source,
+        committer_time=committed,
         warnings=warnings,
     )
 
@@ -188,14 +202,18 @@ async def verify_submission(sub: Submission, ctx: VerifyContext) -> Verification
         result = await _verify(sub, ctx)
     except VerifyError as err:
         result = VerificationResult(
-            ok=False, reason=err.reason, detail=err.detail,
-            pack_hash=str(sub.pack_hash)[:64], commit=str(sub.git_commit_hash)[:40],
+            ok=False,
+            reason=err.reason,
+            detail=err.detail,
+            pack_hash=str(sub.pack_hash)[:64],
+            commit=str(sub.git_commit_hash)[:40],
             validator_side=err.reason == Reason.INTERNAL_ERROR,
         )
     except Exception as err:  # a validator-side bug must not take the process down
         log.exception("verification_crashed")
-        result = VerificationResult(ok=False, reason=Reason.INTERNAL_ERROR,
-                                    detail=type(err).__name__, validator_side=True)
+        result = VerificationResult(
+            ok=False, reason=Reason.INTERNAL_ERROR, detail=type(err).__name__, validator_side=True
+        )
     log.info("verified hotkey=%s ok=%s reason=%s", sub.hotkey, result.ok, result.reason)
     return result
 
@@ -216,8 +234,12 @@ class SubmissionVerifier:
 
     async def verify(self, sub: _Claim, submitted_at: float) -> VerificationResult:
         return await verify_submission(
-            Submission(repo_url=str(sub.repo_url), git_commit_hash=str(sub.git_commit_hash),
-                       pack_hash=str(sub.pack_hash), submitted_at=submitted_at,
-                       hotkey=str(sub.hotkey)),
+            Submission(
+                repo_url=str(sub.repo_url),
+                git_commit_hash=str(sub.git_commit_hash),
+                pack_hash=str(sub.pack_hash),
+                submitted_at=submitted_at,
+                hotkey=str(sub.hotkey),
+            ),
             self.ctx,
         )
