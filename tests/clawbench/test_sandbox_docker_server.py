@@ -21,9 +21,10 @@ INBOX = [
     {"id": "m1", "sender": "ops@corp.example", "subject": "Disk alert", "body": "Disk at 91%",
      "received_ts": "2026-02-12T08:00:00-08:00", "labels": [], "is_urgent": True},
 ]
-WORLD_INPUT = {
+FIXTURES = {"inbox.json": json.dumps(INBOX)}
+WORLD_INPUT: dict[str, Any] = {
     "scenario": "ops", "seed": 1, "tools": ["exec", "slack", "read"],
-    "fixtures": {"inbox.json": json.dumps(INBOX)}, "workspace": {"USER.md": "Name: Ada"},
+    "fixtures": FIXTURES, "workspace": {"USER.md": "Name: Ada"},
 }
 
 
@@ -54,7 +55,7 @@ def test_mock_tools_answer_as_the_host_world(tmp_path: Path) -> None:
     assert [a["id"] for a in answers] == [r["id"] for r in reqs]
     assert answers[0] == {"id": 0, "ok": True, "protocol": 1, "real_shell": False}
     spec = ScenarioSpec(name="ops", tools=["exec", "slack", "read"], prompt="p")
-    world = World(ScenarioInstance(spec=spec, seed=1, content_hash="0", fixtures=WORLD_INPUT["fixtures"],
+    world = World(ScenarioInstance(spec=spec, seed=1, content_hash="0", fixtures=FIXTURES,
                                    workspace={"USER.md": "Name: Ada"}))
     for i, (tool, args) in enumerate(calls):
         plan, call = answers[2 * i + 1], answers[2 * i + 2]
