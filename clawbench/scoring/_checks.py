@@ -231,19 +231,21 @@ def _side_effect_present(check: Any, traj: Trajectory) -> _Outcome:
 
 def _grounding(check: Any, traj: Trajectory) -> tuple[ToolCallRecord, str] | None:
     """The first executed call (of ``check.tool``) whose result holds an evidence match the
-    agent did not write itself: text that occurs in the args of that call or any earlier one
-    (an echo, or the agent reading back its own draft) is not something the world told it."""
+    agent did not write itself. Text in that call's own args (an echo, e.g. "channel not
+    found: '<what it typed>'") or in the args of an earlier call that changed the world (the
+    agent reading back its own draft or post) is not something the world told it."""
     field = "evidence" if check.evidence is not None else "pattern"
     rx = _pattern(check, field)
-    authored: list[str] = []
+    written: list[str] = []  # args of earlier world-changing calls
     for c in traj.tool_calls:
-        authored.extend(authored_strings(c))
-        if not executed(c) or (check.tool is not None and c.tool != check.tool):
-            continue
-        for m in rx.finditer(c.result):
-            needle = m.group(0).casefold()
-            if needle and not any(needle in s for s in authored):
-                return c, m.group(0)
+        if executed(c) and (check.tool is None or c.tool == check.tool):
+            own = authored_strings(c)
+            for m in rx.finditer(c.result):
+                needle = m.group(0).casefold()
+                if needle and not any(needle in s for s in (*own, *written)):
+                    return c, m.group(0)
+        if c.side_effects:
+            written.extend(authored_strings(c))
     return None
 
 
