@@ -68,7 +68,7 @@ def test_labels_and_eligibility(
         episode_id="e",
         epoch=1,
         traj=traj("p"),
-        score={"score": score, "qualified": qualified},
+        score={"scenario_score": score, "qualified": qualified},
         evaluator="clawbench/0.1.0",
     )
     assert (r.label, r.exportable_for_sft, r.exportable_for_preference) == (label, sft, pref)
@@ -82,7 +82,7 @@ def test_missing_evaluator_identity_blocks_both_exports() -> None:
         episode_id="e",
         epoch=1,
         traj=traj("p"),
-        score={"score": 0.95, "qualified": True},
+        score={"scenario_score": 0.95, "qualified": True},
         evaluator=None,
     )
     assert not r.exportable_for_sft and "missing_evaluator_identity" in r.sft_blockers
@@ -102,7 +102,7 @@ def test_exports_load_with_datasets(tmp_path: Path) -> None:
             scenario="client_escalation",
             seed=1,
             epoch=3,
-            score_json=json.dumps({"score": score, "qualified": q}),
+            score_json=json.dumps({"scenario_score": score, "qualified": q}),
             trajectory_json=traj(pack, answer=f"answer by {pack}").model_dump_json(),
         )
     eps = load_episodes(store, evaluator="clawbench/0.1.0")

@@ -55,7 +55,7 @@ def label_episode(
     evaluator: str | None,
 ) -> RewardRecord:
     qualified = bool(score.get("qualified"))
-    raw = float(score.get("score", 0.0))
+    raw = float(score.get("scenario_score") or 0.0)
     norm = min(1.0, max(0.0, raw))
     outcome: Literal["success", "failure"] = "success" if qualified else "failure"
     rubric = traj.spec.scenario_version or None

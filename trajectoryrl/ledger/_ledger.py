@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -139,7 +140,9 @@ class Ledger:
 
 class BudgetGuard:
     """Checked before each episode. The estimate of the next episode's cost is the running
-    mean cost per episode (or ``default_episode_usd`` before any spend is known)."""
+    mean cost per episode (or ``default_episode_usd`` before any spend is known). Episodes in
+    flight hold a reservation of their estimate, so concurrent episodes cannot all pass the
+    check on the same remaining budget."""
 
     def __init__(
         self,
@@ -153,18 +156,36 @@ class BudgetGuard:
         self.daily_usd = daily_usd
         self.monthly_usd = monthly_usd
         self.default_episode_usd = default_episode_usd
+        self._lock = threading.Lock()
+        self._reserved = 0.0
 
     def estimate(self) -> float:
         return self.ledger.cost_per_episode() or self.default_episode_usd
 
     def check(self) -> None:
-        needed = self.estimate()
+        """Raise BudgetExceeded if one more episode would pass a cap."""
+        self._check(self.estimate())
+
+    def _check(self, needed: float) -> None:
         for scope, cap in (("day", self.daily_usd), ("month", self.monthly_usd)):
             if cap is None:
                 continue
-            spent = self.ledger.spent(scope)  # type: ignore[arg-type]
+            spent = self.ledger.spent(scope) + self._reserved  # type: ignore[arg-type]
             if spent + needed > cap:
                 raise BudgetExceeded("daily" if scope == "day" else "monthly", spent, cap, needed)
+
+    def reserve(self) -> float:
+        """Check and hold the next episode's estimate; give it back with ``release`` once the
+        episode's real spend is in the ledger."""
+        with self._lock:
+            needed = self.estimate()
+            self._check(needed)
+            self._reserved += needed
+            return needed
+
+    def release(self, amount: float) -> None:
+        with self._lock:
+            self._reserved = max(0.0, self._reserved - amount)
 
     def remaining(self) -> dict[str, float | None]:
         return {

@@ -7,7 +7,9 @@ from trajectoryrl.validator._daemon import (
     epoch_of,
     epoch_seed,
 )
+from trajectoryrl.validator._evaluator import HarnessEvaluator, ModelFactory, cache_key
 from trajectoryrl.validator._metrics import Metrics
+from trajectoryrl.validator._scripted import ScriptedModels
 from trajectoryrl.validator._types import (
     EpisodeOutcome,
     Evaluator,
@@ -21,6 +23,10 @@ from trajectoryrl.validator._types import (
 __all__ = [
     "EpisodeOutcome",
     "EpochParams",
+    "HarnessEvaluator",
+    "ModelFactory",
+    "ScriptedModels",
+    "cache_key",
     "Evaluator",
     "Metrics",
     "PackEvaluation",

@@ -1,0 +1,189 @@
+"""Evaluates packs through the ClawBench harness with a persistent cache.
+
+The cache key covers everything that changes a result: pack hash, scenario content hash,
+seed, model identity, harness version and sandbox. An unchanged pack in an epoch with the same
+seeds costs no model call; a new epoch seed re-evaluates. Episodes the evaluator itself broke
+(model outage, sandbox failure) are never cached and never scored as the pack's zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Callable
+
+import structlog
+
+from clawbench import HARNESS_VERSION
+from clawbench.agent import ModelClient, run_episode
+from clawbench.pack import PolicyBundle, pack_from_json_bytes
+from clawbench.sandbox import Sandbox
+from clawbench.scenario import Scenario, ScenarioInstance, instantiate
+from clawbench.scoring import EpisodeScore, ScoringParams, aggregate, score_episode
+from clawbench.trajectory import Trajectory
+from trajectoryrl.ledger import BudgetExceeded, BudgetGuard, Ledger, Provider
+from trajectoryrl.store import Store
+from trajectoryrl.validator._metrics import Metrics
+from trajectoryrl.validator._types import EpisodeOutcome, PackEvaluation
+
+log = structlog.get_logger("trajectoryrl.evaluator")
+
+ModelFactory = Callable[[ScenarioInstance, PolicyBundle], ModelClient]
+
+
+def cache_key(*, pack_hash: str, scenario_hash: str, seed: int, model_id: str, sandbox: str) -> str:
+    parts = [pack_hash, scenario_hash, str(seed), model_id, HARNESS_VERSION, sandbox]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+class HarnessEvaluator:
+    def __init__(
+        self,
+        *,
+        suite: list[Scenario],
+        model_factory: ModelFactory,
+        model_id: str,
+        sandbox: Sandbox,
+        store: Store,
+        scoring: ScoringParams | None = None,
+        concurrency: int = 8,
+        budget: BudgetGuard | None = None,
+        ledger: Ledger | None = None,
+        provider: Provider | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        if not suite:
+            raise ValueError("the evaluator needs at least one scenario")
+        self.suite = suite
+        self.model_factory = model_factory
+        self.model_id = model_id
+        self.sandbox = sandbox
+        self.store = store
+        self.scoring = scoring or ScoringParams()
+        self._sem = asyncio.Semaphore(concurrency)
+        self.budget = budget
+        self.ledger = ledger
+        self.provider = provider
+        self.metrics = metrics or Metrics()
+
+    async def evaluate(
+        self, *, pack_json: str, pack_hash: str, hotkey: str, epoch: int, seeds: list[int]
+    ) -> PackEvaluation:
+        pack = pack_from_json_bytes(pack_json.encode("utf-8"))
+        jobs = [(sc, seed) for sc in self.suite for seed in seeds]
+        results = await asyncio.gather(
+            *(self._episode(pack, pack_hash, sc, seed, hotkey, epoch) for sc, seed in jobs)
+        )
+        exhausted = any(r is None for r in results)
+        done = [r for r in results if r is not None]
+        scores = [s for s, _ in done]
+        outcomes = [
+            EpisodeOutcome(
+                scenario=s.scenario, seed=s.seed, score=json.loads(s.model_dump_json()), cached=c
+            )
+            for s, c in done
+        ]
+        if exhausted or not scores:
+            return PackEvaluation(
+                pack_hash=pack_hash,
+                final=0.0,
+                qualified=False,
+                evaluator_failed=False,
+                budget_exhausted=True,
+                episodes=outcomes,
+            )
+        pack_score = aggregate(scores, self.scoring)
+        return PackEvaluation(
+            pack_hash=pack_hash,
+            final=pack_score.final,
+            qualified=pack_score.qualified,
+            evaluator_failed=pack_score.evaluator_failed,
+            parts=json.loads(pack_score.model_dump_json()),
+            episodes=outcomes,
+        )
+
+    async def _episode(
+        self,
+        pack: PolicyBundle,
+        pack_hash: str,
+        scenario: Scenario,
+        seed: int,
+        hotkey: str,
+        epoch: int,
+    ) -> tuple[EpisodeScore, bool] | None:
+        key = cache_key(
+            pack_hash=pack_hash,
+            scenario_hash=scenario.content_hash,
+            seed=seed,
+            model_id=self.model_id,
+            sandbox=self.sandbox.name,
+        )
+        cached = await asyncio.to_thread(self.store.cached_evaluation, key)
+        if cached is not None:
+            self.metrics.episodes.labels(cached="yes").inc()
+            return EpisodeScore.model_validate_json(cached[0]), True
+        async with self._sem:
+            reserved = 0.0
+            if self.budget is not None:
+                try:
+                    reserved = await asyncio.to_thread(self.budget.reserve)
+                except BudgetExceeded as err:
+                    self.metrics.budget_exceeded.inc()
+                    log.warning(
+                        "budget_exceeded", error=str(err), hotkey=hotkey, scenario=scenario.name
+                    )
+                    return None
+            try:
+                instance = instantiate(scenario, seed)
+                model = self.model_factory(instance, pack)
+                traj = await run_episode(instance, pack, model, self.sandbox, pack_hash=pack_hash)
+                await asyncio.to_thread(self._meter, traj, key, hotkey, epoch)
+            finally:
+                if self.budget is not None:
+                    self.budget.release(reserved)
+        score = score_episode(instance, traj, self.scoring)
+        self.metrics.episodes.labels(cached="no").inc()
+        if traj.termination.evaluator_failed:
+            self.metrics.model_errors.inc()
+            log.warning(
+                "episode_evaluator_failed", scenario=scenario.name, seed=seed, errors=traj.errors
+            )
+            return score, False
+        await asyncio.to_thread(
+            self.store.store_evaluation,
+            key,
+            pack_hash=pack_hash,
+            scenario=scenario.name,
+            seed=seed,
+            epoch=epoch,
+            score_json=score.model_dump_json(),
+            trajectory_json=traj.model_dump_json(),
+        )
+        return score, False
+
+    def _meter(self, traj: Trajectory, episode: str, hotkey: str, epoch: int) -> None:
+        if self.ledger is None or self.provider is None:
+            return
+        for usage in traj.usage:
+            self.ledger.record(
+                self.provider,
+                tokens_in=usage.prompt_tokens,
+                tokens_out=usage.completion_tokens,
+                latency_ms=usage.latency_ms,
+                status="ok",
+                episode=episode,
+                hotkey=hotkey,
+                epoch=epoch,
+            )
+        if traj.termination.evaluator_failed:
+            self.ledger.record(
+                self.provider,
+                tokens_in=0,
+                tokens_out=0,
+                latency_ms=0,
+                status="error",
+                episode=episode,
+                hotkey=hotkey,
+                epoch=epoch,
+            )
