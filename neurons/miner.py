@@ -25,41 +25,81 @@ log = logging.getLogger("trajectoryrl.miner")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="neurons/miner.py", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="neurons/miner.py",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument("--netuid", type=int, default=11, help="subnet id")
     p.add_argument("--wallet.name", dest="wallet_name", default="default")
     p.add_argument("--wallet.hotkey", dest="wallet_hotkey", default="default")
     p.add_argument("--wallet.path", dest="wallet_path", default="~/.bittensor/wallets")
-    p.add_argument("--subtensor.network", dest="network", default="finney",
-                   help="finney | test | local | ws://... (local + --chain.db: the embedded "
-                        "SQLite chain)")
-    p.add_argument("--chain.db", dest="chain_db", default=None,
-                   help="the embedded local chain's file (with --subtensor.network local)")
+    p.add_argument(
+        "--subtensor.network",
+        dest="network",
+        default="finney",
+        help="finney | test | local | ws://... (local + --chain.db: the embedded SQLite chain)",
+    )
+    p.add_argument(
+        "--chain.db",
+        dest="chain_db",
+        default=None,
+        help="the embedded local chain's file (with --subtensor.network local)",
+    )
     p.add_argument("--axon.ip", dest="axon_ip", default="0.0.0.0", help="address to listen on")
     p.add_argument("--axon.port", dest="axon_port", type=int, default=8091)
-    p.add_argument("--axon.external_ip", dest="external_ip", default=None,
-                   help="address published on chain with --serve_endpoint")
-    p.add_argument("--serve_endpoint", action="store_true",
-                   help="publish ip:port on chain before serving")
-    p.add_argument("--pack.repo_dir", dest="repo_dir", required=False,
-                   help="local clone of the repository holding the published pack.json")
-    p.add_argument("--pack.repo_url", dest="repo_url", required=False,
-                   help="the public URL validators fetch (https://github.com/<owner>/<repo>)")
-    p.add_argument("--pack.dir", dest="pack_dir", default=None,
-                   help="pack source (a pack.json, or a directory with pack.yaml + files)")
+    p.add_argument(
+        "--axon.external_ip",
+        dest="external_ip",
+        default=None,
+        help="address published on chain with --serve_endpoint",
+    )
+    p.add_argument(
+        "--serve_endpoint", action="store_true", help="publish ip:port on chain before serving"
+    )
+    p.add_argument(
+        "--pack.repo_dir",
+        dest="repo_dir",
+        required=False,
+        help="local clone of the repository holding the published pack.json",
+    )
+    p.add_argument(
+        "--pack.repo_url",
+        dest="repo_url",
+        required=False,
+        help="the public URL validators fetch (https://github.com/<owner>/<repo>)",
+    )
+    p.add_argument(
+        "--pack.dir",
+        dest="pack_dir",
+        default=None,
+        help="pack source (a pack.json, or a directory with pack.yaml + files)",
+    )
     p.add_argument("--pack.remote", dest="remote", default="origin")
     p.add_argument("--pack.branch", dest="branch", default="main")
-    p.add_argument("--publish", action="store_true",
-                   help="write, commit and push --pack.dir into --pack.repo_dir first")
-    p.add_argument("--min_stake", type=float, default=0.0,
-                   help="refuse validators with less stake than this")
-    p.add_argument("--rate.capacity", dest="rate_capacity", type=float, default=5.0,
-                   help="requests a validator may burst")
-    p.add_argument("--rate.per_s", dest="rate_per_s", type=float, default=0.2,
-                   help="sustained requests per second per validator")
-    p.add_argument("--metagraph.refresh_s", dest="metagraph_refresh_s", type=float,
-                   default=300.0)
+    p.add_argument(
+        "--publish",
+        action="store_true",
+        help="write, commit and push --pack.dir into --pack.repo_dir first",
+    )
+    p.add_argument(
+        "--min_stake", type=float, default=0.0, help="refuse validators with less stake than this"
+    )
+    p.add_argument(
+        "--rate.capacity",
+        dest="rate_capacity",
+        type=float,
+        default=5.0,
+        help="requests a validator may burst",
+    )
+    p.add_argument(
+        "--rate.per_s",
+        dest="rate_per_s",
+        type=float,
+        default=0.2,
+        help="sustained requests per second per validator",
+    )
+    p.add_argument("--metagraph.refresh_s", dest="metagraph_refresh_s", type=float, default=300.0)
     p.add_argument("--logging.debug", dest="debug", action="store_true")
     return p
 
@@ -71,21 +111,28 @@ class StartupError(Exception):
 def _wallet(args: argparse.Namespace) -> Any:
     import bittensor as bt
 
-    hotkey_file = (Path(args.wallet_path).expanduser() / args.wallet_name / "hotkeys"
-                   / args.wallet_hotkey)
+    hotkey_file = (
+        Path(args.wallet_path).expanduser() / args.wallet_name / "hotkeys" / args.wallet_hotkey
+    )
     if not hotkey_file.is_file():
-        raise StartupError(f"no hotkey {args.wallet_name}/{args.wallet_hotkey} under "
-                           f"--wallet.path; create it with btcli")
-    return bt.Wallet(name=args.wallet_name, hotkey=args.wallet_hotkey,
-                     path=str(Path(args.wallet_path).expanduser()))
+        raise StartupError(
+            f"no hotkey {args.wallet_name}/{args.wallet_hotkey} under "
+            f"--wallet.path; create it with btcli"
+        )
+    return bt.Wallet(
+        name=args.wallet_name,
+        hotkey=args.wallet_hotkey,
+        path=str(Path(args.wallet_path).expanduser()),
+    )
 
 
 def _chain(args: argparse.Namespace) -> Any:
     try:
         from trajectoryrl import chain
     except ImportError as err:
-        raise StartupError(f"the chain backend is not available ({err}); "
-                           "install the project with its dependencies") from None
+        raise StartupError(
+            f"the chain backend is not available ({err}); install the project with its dependencies"
+        ) from None
     if args.network == "local" and args.chain_db:
         return chain.LocalChain(args.chain_db, args.netuid)
     try:
@@ -105,8 +152,9 @@ def _claim(args: argparse.Namespace) -> Any:
         if args.publish:
             if not args.pack_dir:
                 raise StartupError("--publish needs --pack.dir")
-            res = publish_pack(load_pack(args.pack_dir), args.repo_dir, remote=args.remote,
-                               branch=args.branch)
+            res = publish_pack(
+                load_pack(args.pack_dir), args.repo_dir, remote=args.remote, branch=args.branch
+            )
             print(f"published commit={res.commit} pack_hash={res.pack_hash}")
         commit, digest = published_claim(args.repo_dir)
     except (PublishError, PackError) as err:
@@ -117,9 +165,12 @@ def _claim(args: argparse.Namespace) -> Any:
 async def _serve(args: argparse.Namespace, wallet: Any, chain: Any, current: Any) -> None:
     from trajectoryrl.miner import AccessPolicy, MinerServer
 
-    policy = AccessPolicy(min_stake=args.min_stake, rate_capacity=args.rate_capacity,
-                          rate_per_s=args.rate_per_s,
-                          metagraph_refresh_s=args.metagraph_refresh_s)
+    policy = AccessPolicy(
+        min_stake=args.min_stake,
+        rate_capacity=args.rate_capacity,
+        rate_per_s=args.rate_per_s,
+        metagraph_refresh_s=args.metagraph_refresh_s,
+    )
     server = MinerServer(wallet.hotkey, chain.metagraph, current=current, policy=policy)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -129,8 +180,13 @@ async def _serve(args: argparse.Namespace, wallet: Any, chain: Any, current: Any
     try:
         if args.serve_endpoint:
             await chain.serve_endpoint(wallet, args.external_ip or args.axon_ip, port)
-        log.info("serving SubmitPack on %s:%s commit=%s pack_hash=%s", args.axon_ip, port,
-                 current.git_commit_hash, current.pack_hash)
+        log.info(
+            "serving SubmitPack on %s:%s commit=%s pack_hash=%s",
+            args.axon_ip,
+            port,
+            current.git_commit_hash,
+            current.pack_hash,
+        )
         await stop.wait()
     finally:
         await server.stop()
@@ -139,8 +195,10 @@ async def _serve(args: argparse.Namespace, wallet: Any, chain: Any, current: Any
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
     try:
         current = _claim(args)
         wallet = _wallet(args)

@@ -26,15 +26,18 @@ from trajectoryrl.miner import (
 from trajectoryrl.protocol import SubmitPack, hotkey_of, query_miner, sign_request
 from trajectoryrl.verify import PUSH_LOG, create_local_forge_repo
 
-CURRENT = CurrentPack(repo_url="https://github.com/owner/repo",
-                      git_commit_hash="c" * 40, pack_hash="d" * 64)
+CURRENT = CurrentPack(
+    repo_url="https://github.com/owner/repo", git_commit_hash="c" * 40, pack_hash="d" * 64
+)
 
 
 def _pack(agents: str = "Be careful.", **files: str) -> PolicyBundle:
-    return PolicyBundle.model_validate({
-        "files": {"AGENTS.md": agents, **files},
-        "metadata": {"pack_name": "p", "pack_version": "1.0.0"},
-    })
+    return PolicyBundle.model_validate(
+        {
+            "files": {"AGENTS.md": agents, **files},
+            "metadata": {"pack_name": "p", "pack_version": "1.0.0"},
+        }
+    )
 
 
 # -- publishing ------------------------------------------------------------------------------
@@ -61,8 +64,9 @@ def test_publish_errors_have_codes_and_no_credentials(tmp_path: Path) -> None:
         publish_pack(_pack(), tmp_path / "w1")
     assert err.value.code == "no_remote"
     with pytest.raises(PublishError) as err:
-        publish_pack(_pack(), tmp_path / "w2",
-                     remote_url=f"http://user:s3cret@127.0.0.1:{free_port()}/x.git")
+        publish_pack(
+            _pack(), tmp_path / "w2", remote_url=f"http://user:s3cret@127.0.0.1:{free_port()}/x.git"
+        )
     assert err.value.code == "push_failed" and "s3cret" not in str(err.value)
 
 
@@ -98,19 +102,30 @@ async def test_cached_metagraph_refreshes_on_interval_and_survives_failures() ->
 @pytest.fixture(scope="module")
 def wallets(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("wallets")
-    return {n: make_wallet(root, n) for n in
-            ("miner", "validator", "nopermit", "stranger", "poor", "impostor")}
+    return {
+        n: make_wallet(root, n)
+        for n in ("miner", "validator", "nopermit", "stranger", "poor", "impostor")
+    }
 
 
 def _metagraph(wallets) -> Metagraph:
-    return Metagraph(netuid=1, block=100, neurons=[
-        Neuron(uid=0, hotkey=hotkey_of(wallets["miner"].hotkey)),
-        Neuron(uid=1, hotkey=hotkey_of(wallets["validator"].hotkey), validator_permit=True,
-               stake=5000.0),
-        Neuron(uid=2, hotkey=hotkey_of(wallets["nopermit"].hotkey), stake=9000.0),
-        Neuron(uid=3, hotkey=hotkey_of(wallets["poor"].hotkey), validator_permit=True,
-               stake=10.0),
-    ])
+    return Metagraph(
+        netuid=1,
+        block=100,
+        neurons=[
+            Neuron(uid=0, hotkey=hotkey_of(wallets["miner"].hotkey)),
+            Neuron(
+                uid=1,
+                hotkey=hotkey_of(wallets["validator"].hotkey),
+                validator_permit=True,
+                stake=5000.0,
+            ),
+            Neuron(uid=2, hotkey=hotkey_of(wallets["nopermit"].hotkey), stake=9000.0),
+            Neuron(
+                uid=3, hotkey=hotkey_of(wallets["poor"].hotkey), validator_permit=True, stake=10.0
+            ),
+        ],
+    )
 
 
 @pytest.fixture
@@ -118,8 +133,12 @@ async def miner(wallets):
     async def provider() -> Metagraph:
         return _metagraph(wallets)
 
-    server = MinerServer(wallets["miner"].hotkey, provider, current=CURRENT,
-                         policy=AccessPolicy(min_stake=1000.0, rate_capacity=3, rate_per_s=0.001))
+    server = MinerServer(
+        wallets["miner"].hotkey,
+        provider,
+        current=CURRENT,
+        policy=AccessPolicy(min_stake=1000.0, rate_capacity=3, rate_per_s=0.001),
+    )
     port = await server.start("127.0.0.1", 0)
     async with aiohttp.ClientSession() as session:
         yield server, port, session
@@ -132,32 +151,49 @@ def _req(wallet) -> SubmitPack:
 
 async def test_validator_gets_signed_answer(miner, wallets) -> None:
     server, port, session = miner
-    out = await query_miner(session, f"127.0.0.1:{port}", wallets["validator"].hotkey,
-                            server.hotkey, _req(wallets["validator"]), 5.0)
+    out = await query_miner(
+        session,
+        f"127.0.0.1:{port}",
+        wallets["validator"].hotkey,
+        server.hotkey,
+        _req(wallets["validator"]),
+        5.0,
+    )
     assert out.kind == "answer" and out.answer is not None
     assert out.answer.is_answered() and out.answer.git_commit_hash == CURRENT.git_commit_hash
     assert out.answer.repo_url == CURRENT.repo_url and out.answer.pack_hash == CURRENT.pack_hash
     # a Wallet object signs too (not only a Keypair)
-    out = await query_miner(session, f"127.0.0.1:{port}", wallets["validator"],
-                            server.hotkey, _req(wallets["validator"]), 5.0)
+    out = await query_miner(
+        session,
+        f"127.0.0.1:{port}",
+        wallets["validator"],
+        server.hotkey,
+        _req(wallets["validator"]),
+        5.0,
+    )
     assert out.kind == "answer"
 
 
-@pytest.mark.parametrize("who,code,status", [
-    ("stranger", "not_registered", 403),
-    ("nopermit", "no_permit", 403),
-    ("poor", "insufficient_stake", 403),
-])
+@pytest.mark.parametrize(
+    "who,code,status",
+    [
+        ("stranger", "not_registered", 403),
+        ("nopermit", "no_permit", 403),
+        ("poor", "insufficient_stake", 403),
+    ],
+)
 async def test_callers_without_standing_are_refused(miner, wallets, who, code, status) -> None:
     server, port, session = miner
-    out = await query_miner(session, f"127.0.0.1:{port}", wallets[who].hotkey, server.hotkey,
-                            _req(wallets[who]), 5.0)
+    out = await query_miner(
+        session, f"127.0.0.1:{port}", wallets[who].hotkey, server.hotkey, _req(wallets[who]), 5.0
+    )
     assert (out.kind, out.code, out.status) == ("refused", code, status)
 
 
 async def _raw_post(session, port, body: bytes, headers: dict[str, str]):
-    async with session.post(f"http://127.0.0.1:{port}/SubmitPack", data=body,
-                            headers=headers) as resp:
+    async with session.post(
+        f"http://127.0.0.1:{port}/SubmitPack", data=body, headers=headers
+    ) as resp:
         return resp.status, await resp.json()
 
 
@@ -183,15 +219,17 @@ async def test_replayed_and_tampered_requests_are_refused(miner, wallets) -> Non
 async def test_rate_limit_and_error_bodies_leak_nothing(miner, wallets) -> None:
     server, port, session = miner
     v = wallets["validator"]
-    kinds = [(await query_miner(session, f"127.0.0.1:{port}", v.hotkey, server.hotkey,
-                                _req(v), 5.0)) for _ in range(4)]
+    kinds = [
+        (await query_miner(session, f"127.0.0.1:{port}", v.hotkey, server.hotkey, _req(v), 5.0))
+        for _ in range(4)
+    ]
     assert [k.kind for k in kinds] == ["answer"] * 3 + ["refused"]
     assert kinds[-1].code == "rate_limited"
     # junk bodies: fixed error texts only
-    headers = sign_request(wallets["stranger"].hotkey, b"x" * 100_000,
-                           miner_hotkey=server.hotkey)
-    async with session.post(f"http://127.0.0.1:{port}/SubmitPack", data=b"x" * 100_000,
-                            headers=headers) as resp:
+    headers = sign_request(wallets["stranger"].hotkey, b"x" * 100_000, miner_hotkey=server.hotkey)
+    async with session.post(
+        f"http://127.0.0.1:{port}/SubmitPack", data=b"x" * 100_000, headers=headers
+    ) as resp:
         text = await resp.text()
         assert resp.status == 413
     for secret in ("/", str(Path.home()), "Traceback", "hotkeys"):
@@ -201,8 +239,14 @@ async def test_rate_limit_and_error_bodies_leak_nothing(miner, wallets) -> None:
 async def test_validator_hotkey_must_match_signer_and_no_pack(miner, wallets) -> None:
     server, port, session = miner
     v = wallets["validator"]
-    out = await query_miner(session, f"127.0.0.1:{port}", v.hotkey, server.hotkey,
-                            SubmitPack(validator_hotkey="5Fsomeoneelse", epoch=1), 5.0)
+    out = await query_miner(
+        session,
+        f"127.0.0.1:{port}",
+        v.hotkey,
+        server.hotkey,
+        SubmitPack(validator_hotkey="5Fsomeoneelse", epoch=1),
+        5.0,
+    )
     assert (out.kind, out.code) == ("refused", "hotkey_mismatch")
     server.current = None
     out = await query_miner(session, f"127.0.0.1:{port}", v.hotkey, server.hotkey, _req(v), 5.0)
@@ -212,24 +256,27 @@ async def test_validator_hotkey_must_match_signer_and_no_pack(miner, wallets) ->
 async def test_impostor_serving_at_the_endpoint_is_refused(miner, wallets) -> None:
     server, _, session = miner
     v = wallets["validator"]
-    impostor = MinerServer(wallets["impostor"].hotkey, server._metagraph._provider,
-                           current=CURRENT)
+    impostor = MinerServer(wallets["impostor"].hotkey, server._metagraph._provider, current=CURRENT)
     iport = await impostor.start()
     try:  # the request is addressed to the real miner's hotkey; the impostor cannot use it
-        out = await query_miner(session, f"127.0.0.1:{iport}", v.hotkey, server.hotkey,
-                                _req(v), 5.0)
+        out = await query_miner(
+            session, f"127.0.0.1:{iport}", v.hotkey, server.hotkey, _req(v), 5.0
+        )
         assert (out.kind, out.code) == ("refused", "wrong_receiver")
     finally:
         await impostor.stop()
 
 
-@pytest.mark.parametrize("mode,kind,code", [
-    ("other_signer", "bad_signature", "wrong_sender"),
-    ("unsigned", "bad_signature", "malformed_auth"),
-    ("stale_nonce_binding", "bad_signature", "bad_signature"),
-    ("junk_body", "malformed", "invalid_message"),
-    ("other_request", "malformed", "not_our_request"),
-])
+@pytest.mark.parametrize(
+    "mode,kind,code",
+    [
+        ("other_signer", "bad_signature", "wrong_sender"),
+        ("unsigned", "bad_signature", "malformed_auth"),
+        ("stale_nonce_binding", "bad_signature", "bad_signature"),
+        ("junk_body", "malformed", "invalid_message"),
+        ("other_request", "malformed", "not_our_request"),
+    ],
+)
 async def test_misbehaving_answers_are_typed_outcomes(wallets, mode, kind, code) -> None:
     from aiohttp import web
     from bittensor import http_auth
@@ -241,8 +288,9 @@ async def test_misbehaving_answers_are_typed_outcomes(wallets, mode, kind, code)
     async def handle(request: web.Request) -> web.Response:
         nonce = int(request.headers[http_auth.HEADER_NONCE])
         req = SubmitPack.from_body(await request.read())
-        body = req.answered(git_commit_hash="c" * 40, repo_url="https://github.com/o/r",
-                            pack_hash="d" * 64).to_body()
+        body = req.answered(
+            git_commit_hash="c" * 40, repo_url="https://github.com/o/r", pack_hash="d" * 64
+        ).to_body()
         signer = m.hotkey
         if mode == "other_signer":
             signer = o.hotkey
@@ -252,8 +300,13 @@ async def test_misbehaving_answers_are_typed_outcomes(wallets, mode, kind, code)
             body = b'{"hello": 1}'
         elif mode == "other_request":
             body = SubmitPack(validator_hotkey=req.validator_hotkey, epoch=99).to_body()
-        headers = {} if mode == "unsigned" else sign_response(
-            signer, body, validator_hotkey=hotkey_of(v.hotkey), request_nonce=nonce)
+        headers = (
+            {}
+            if mode == "unsigned"
+            else sign_response(
+                signer, body, validator_hotkey=hotkey_of(v.hotkey), request_nonce=nonce
+            )
+        )
         return web.Response(body=body, headers=headers)
 
     app = web.Application()
@@ -265,8 +318,9 @@ async def test_misbehaving_answers_are_typed_outcomes(wallets, mode, kind, code)
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
         async with aiohttp.ClientSession() as session:
-            out = await query_miner(session, f"127.0.0.1:{port}", v.hotkey,
-                                    hotkey_of(m.hotkey), _req(v), 5.0)
+            out = await query_miner(
+                session, f"127.0.0.1:{port}", v.hotkey, hotkey_of(m.hotkey), _req(v), 5.0
+            )
         assert (out.kind, out.code) == (kind, code)
     finally:
         await runner.cleanup()
@@ -278,6 +332,5 @@ async def test_timeouts_and_unreachable_are_outcomes(wallets) -> None:
         with stalling_server() as port:
             out = await query_miner(session, f"127.0.0.1:{port}", v.hotkey, "5X", _req(v), 0.3)
             assert out.kind == "timeout"
-        out = await query_miner(session, f"127.0.0.1:{free_port()}", v.hotkey, "5X", _req(v),
-                                2.0)
+        out = await query_miner(session, f"127.0.0.1:{free_port()}", v.hotkey, "5X", _req(v), 2.0)
         assert out.kind == "unreachable"

@@ -37,10 +37,17 @@ def test_one_type_carries_request_and_answer() -> None:
     assert b"git_commit_hash" not in req.to_body()
 
 
-@pytest.mark.parametrize("field,value", [
-    ("git_commit_hash", "A" * 40), ("git_commit_hash", "a" * 39), ("pack_hash", "g" * 64),
-    ("pack_hash", "a" * 65), ("epoch", -1), ("extra", "x"),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("git_commit_hash", "A" * 40),
+        ("git_commit_hash", "a" * 39),
+        ("pack_hash", "g" * 64),
+        ("pack_hash", "a" * 65),
+        ("epoch", -1),
+        ("extra", "x"),
+    ],
+)
 def test_invalid_fields_are_refused(field: str, value: object) -> None:
     with pytest.raises(ValidationError):
         SubmitPack.model_validate({"validator_hotkey": "5V", "epoch": 1, field: value})
@@ -62,12 +69,20 @@ def test_request_signature_round_trip_and_replay(keys) -> None:
         verify_request(headers, body, own_hotkey=hotkey_of(m), nonce_store=store)
     assert err.value.code == "replayed_request"
     with pytest.raises(AuthRefused) as err:
-        verify_request(headers, body + b" ", own_hotkey=hotkey_of(m),
-                       nonce_store=http_auth.InMemoryNonceStore())
+        verify_request(
+            headers,
+            body + b" ",
+            own_hotkey=hotkey_of(m),
+            nonce_store=http_auth.InMemoryNonceStore(),
+        )
     assert err.value.code == "bad_signature"
     with pytest.raises(AuthRefused) as err:
-        verify_request(headers, body, own_hotkey=hotkey_of(keys["other"]),
-                       nonce_store=http_auth.InMemoryNonceStore())
+        verify_request(
+            headers,
+            body,
+            own_hotkey=hotkey_of(keys["other"]),
+            nonce_store=http_auth.InMemoryNonceStore(),
+        )
     assert err.value.code == "wrong_receiver"
     with pytest.raises(AuthRefused) as err:
         verify_request({}, body, own_hotkey=hotkey_of(m), nonce_store=store)
@@ -79,14 +94,32 @@ def test_answer_is_bound_to_request_nonce_and_miner(keys) -> None:
     body = b'{"validator_hotkey":"x","epoch":1}'
     headers = sign_response(m, body, validator_hotkey=hotkey_of(v), request_nonce=42)
     store = http_auth.InMemoryNonceStore()
-    verify_response(headers, body, own_hotkey=hotkey_of(v), miner_hotkey=hotkey_of(m),
-                    request_nonce=42, nonce_store=store)
+    verify_response(
+        headers,
+        body,
+        own_hotkey=hotkey_of(v),
+        miner_hotkey=hotkey_of(m),
+        request_nonce=42,
+        nonce_store=store,
+    )
     with pytest.raises(AuthRefused) as err:  # an old answer replayed to a later request
-        verify_response(headers, body, own_hotkey=hotkey_of(v), miner_hotkey=hotkey_of(m),
-                        request_nonce=43, nonce_store=http_auth.InMemoryNonceStore())
+        verify_response(
+            headers,
+            body,
+            own_hotkey=hotkey_of(v),
+            miner_hotkey=hotkey_of(m),
+            request_nonce=43,
+            nonce_store=http_auth.InMemoryNonceStore(),
+        )
     assert err.value.code == "bad_signature"
     forged = sign_response(o, body, validator_hotkey=hotkey_of(v), request_nonce=42)
     with pytest.raises(AuthRefused) as err:
-        verify_response(forged, body, own_hotkey=hotkey_of(v), miner_hotkey=hotkey_of(m),
-                        request_nonce=42, nonce_store=http_auth.InMemoryNonceStore())
+        verify_response(
+            forged,
+            body,
+            own_hotkey=hotkey_of(v),
+            miner_hotkey=hotkey_of(m),
+            request_nonce=42,
+            nonce_store=http_auth.InMemoryNonceStore(),
+        )
     assert err.value.code == "wrong_sender"

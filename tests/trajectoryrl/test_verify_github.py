@@ -30,12 +30,14 @@ def _forge(fake: FakeGitHub, **kw) -> GitHubForge:
 
 
 async def test_found_by_head_and_by_commit_list_earliest_wins(github) -> None:
-    github.repos["owner/repo"] = RepoBehaviour(events=[
-        {"id": "9", "type": "WatchEvent", "created_at": "2026-11-03T00:00:00Z", "payload": {}},
-        push_event(HEAD, "2026-11-02T10:00:00Z", event_id="3"),  # re-push of the same head
-        push_event("3" * 40, "2026-11-01T12:00:00Z", commits=[INNER, "3" * 40], event_id="2"),
-        push_event(HEAD, "2026-11-01T09:00:00Z", event_id="1"),
-    ])
+    github.repos["owner/repo"] = RepoBehaviour(
+        events=[
+            {"id": "9", "type": "WatchEvent", "created_at": "2026-11-03T00:00:00Z", "payload": {}},
+            push_event(HEAD, "2026-11-02T10:00:00Z", event_id="3"),  # re-push of the same head
+            push_event("3" * 40, "2026-11-01T12:00:00Z", commits=[INNER, "3" * 40], event_id="2"),
+            push_event(HEAD, "2026-11-01T09:00:00Z", event_id="1"),
+        ]
+    )
     forge = _forge(github, token="tkn")
     got = await forge.push_time(URL, HEAD)
     assert got == PushTime(when=_ts("2026-11-01T09:00:00Z"), source="github_events")
@@ -49,7 +51,8 @@ async def test_not_found_repo_and_missing_push(github) -> None:
     github.repos["owner/repo"] = RepoBehaviour(events=[push_event(HEAD, "2026-11-01T09:00:00Z")])
     forge = _forge(github)
     assert await forge.push_time(URL, "4" * 40) == PushTimeUnknown(
-        reason="push_not_found", detail="no push event holds the commit (90-day window)")
+        reason="push_not_found", detail="no push event holds the commit (90-day window)"
+    )
     got = await forge.push_time("https://github.com/nobody/none", HEAD)
     assert isinstance(got, PushTimeUnknown) and got.reason == "repo_not_found"
     assert github.auth_headers[0] is None  # no token: unauthenticated
@@ -58,7 +61,8 @@ async def test_not_found_repo_and_missing_push(github) -> None:
 async def test_rate_limit_with_near_reset_is_retried_once(github) -> None:
     now = 1_800_000_000.0
     github.repos["owner/repo"] = RepoBehaviour(
-        events=[push_event(HEAD, "2026-11-01T09:00:00Z")], rate_limited=1, reset_at=int(now) + 5)
+        events=[push_event(HEAD, "2026-11-01T09:00:00Z")], rate_limited=1, reset_at=int(now) + 5
+    )
     slept: list[float] = []
 
     async def sleep(s: float) -> None:

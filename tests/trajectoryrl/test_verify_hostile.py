@@ -61,12 +61,14 @@ class World:
 
     def ctx(self) -> VerifyContext:
         limits = GitLimits(**{"fetch_timeout_s": 5.0, **self.limits})
-        return VerifyContext(cache=GitCache(self.cache_dir, local_network=True, limits=limits),
-                             forge=LocalForge(), unknown_push_policy=self.policy)
+        return VerifyContext(
+            cache=GitCache(self.cache_dir, local_network=True, limits=limits),
+            forge=LocalForge(),
+            unknown_push_policy=self.policy,
+        )
 
 
-def sub(url: str, commit: str = "a" * 40, digest: str = "b" * 64,
-        at: float = FUTURE) -> Submission:
+def sub(url: str, commit: str = "a" * 40, digest: str = "b" * 64, at: float = FUTURE) -> Submission:
     return Submission(repo_url=url, git_commit_hash=commit, pack_hash=digest, submitted_at=at)
 
 
@@ -155,8 +157,7 @@ def c_huge_blob(w: World) -> Submission:
     (zeros compress to almost nothing, so the fetch is small; the blob is not)."""
     bare, _ = w.repo()
     git(bare, "config", "core.compression", "1")  # the forge packs it fast for our fetch
-    oid = git(bare, "hash-object", "-w", "--stdin",
-              input=b"\0" * 200_000_000)
+    oid = git(bare, "hash-object", "-w", "--stdin", input=b"\0" * 200_000_000)
     tree = git(bare, "mktree", input=f"100644 blob {oid}\tpack.json\n".encode())
     commit = git(bare, "commit-tree", tree, "-m", "big")
     git(bare, "update-ref", "refs/heads/main", commit)
@@ -223,8 +224,9 @@ def c_push_time_unknown(w: World) -> Submission:
     return sub(str(bare), commit, digest)
 
 
-def _bad_claim(commit: str | None = None, digest: str | None = None
-               ) -> Callable[[World], Submission]:
+def _bad_claim(
+    commit: str | None = None, digest: str | None = None
+) -> Callable[[World], Submission]:
     def build(w: World) -> Submission:
         bare, c, d = w.publish(pack_data())
         return sub(str(bare), commit or c, digest or d)
@@ -232,8 +234,10 @@ def _bad_claim(commit: str | None = None, digest: str | None = None
     return build
 
 
-BIG = {"files": {"AGENTS.md": "x" * 150_000}, "metadata": {"pack_name": "p",
-                                                           "pack_version": "1.0.0"}}
+BIG = {
+    "files": {"AGENTS.md": "x" * 150_000},
+    "metadata": {"pack_name": "p", "pack_version": "1.0.0"},
+}
 
 CORPUS: list[tuple[str, Reason, Callable[[World], Submission]]] = [
     ("arg-injection-upload-pack", Reason.URL_OPTION_INJECTION, url_case("--upload-pack=touch")),
@@ -259,8 +263,11 @@ CORPUS: list[tuple[str, Reason, Callable[[World], Submission]]] = [
     ("other-branch", Reason.COMMIT_UNREACHABLE, c_other_branch),
     ("force-pushed-away", Reason.COMMIT_UNREACHABLE, c_force_pushed_away),
     ("symlink-etc-passwd", Reason.PACK_SYMLINK, _symlink_case("/etc/passwd")),
-    ("symlink-wallets", Reason.PACK_SYMLINK,
-     _symlink_case(str(Path.home() / ".bittensor" / "wallets" / "default" / "hotkeys"))),
+    (
+        "symlink-wallets",
+        Reason.PACK_SYMLINK,
+        _symlink_case(str(Path.home() / ".bittensor" / "wallets" / "default" / "hotkeys")),
+    ),
     ("pack-is-dir", Reason.PACK_NOT_BLOB, c_pack_dir),
     ("pack-is-submodule", Reason.PACK_NOT_BLOB, c_pack_submodule),
     ("pack-missing", Reason.PACK_MISSING, c_pack_missing),
@@ -272,12 +279,23 @@ CORPUS: list[tuple[str, Reason, Callable[[World], Submission]]] = [
     ("nan", Reason.PACK_JSON, _raw_case(b'{"x": NaN}')),
     ("hash-mismatch", Reason.PACK_HASH_MISMATCH, c_hash_mismatch),
     ("oversize-pack", Reason.PACK_TOO_LARGE, _data_case(BIG)),
-    ("schema-no-agents", Reason.PACK_SCHEMA,
-     _data_case({"files": {"SOUL.md": "x"}, "metadata": {"pack_name": "p",
-                                                         "pack_version": "1.0.0"}})),
-    ("schema-traversal-filename", Reason.PACK_SCHEMA,
-     _data_case({"files": {"AGENTS.md": "x", "../../.ssh/authorized_keys": "k"},
-                 "metadata": {"pack_name": "p", "pack_version": "1.0.0"}})),
+    (
+        "schema-no-agents",
+        Reason.PACK_SCHEMA,
+        _data_case(
+            {"files": {"SOUL.md": "x"}, "metadata": {"pack_name": "p", "pack_version": "1.0.0"}}
+        ),
+    ),
+    (
+        "schema-traversal-filename",
+        Reason.PACK_SCHEMA,
+        _data_case(
+            {
+                "files": {"AGENTS.md": "x", "../../.ssh/authorized_keys": "k"},
+                "metadata": {"pack_name": "p", "pack_version": "1.0.0"},
+            }
+        ),
+    ),
     ("schema-unknown-key", Reason.PACK_SCHEMA, _data_case({**pack_data(), "exploit": True})),
     ("top-level-array", Reason.PACK_SCHEMA, _data_case([pack_data()])),
     ("server-never-answers", Reason.FETCH_TIMEOUT, c_never_answers),
@@ -304,8 +322,9 @@ def _snapshot(root: Path, skip: Path) -> dict[str, tuple[int, int]]:
 
 
 @pytest.mark.parametrize("name,reason,build", CORPUS, ids=[c[0] for c in CORPUS])
-async def test_hostile_corpus(tmp_path: Path, name: str, reason: Reason,
-                              build: Callable[[World], Submission]) -> None:
+async def test_hostile_corpus(
+    tmp_path: Path, name: str, reason: Reason, build: Callable[[World], Submission]
+) -> None:
     w = World(tmp_path)
     with stalling_server() as port:
         w.stall_port = port  # type: ignore[attr-defined]
@@ -411,9 +430,11 @@ async def test_fifty_concurrent_verifications_share_clones_and_never_block(
     assert len(list(w.cache_dir.glob("*.git"))) == 5
     assert ticks > 5  # the loop kept ticking while 50 verifications ran
     with capsys.disabled():
-        print(f"\n[verify x50] {elapsed:.2f}s, ticks={ticks}, "
-              f"max loop lag={max(lags) * 1000:.1f} ms, "
-              f"median={sorted(lags)[len(lags) // 2] * 1000:.1f} ms")
+        print(
+            f"\n[verify x50] {elapsed:.2f}s, ticks={ticks}, "
+            f"max loop lag={max(lags) * 1000:.1f} ms, "
+            f"median={sorted(lags)[len(lags) // 2] * 1000:.1f} ms"
+        )
 
 
 def test_reason_values_are_stable_strings() -> None:

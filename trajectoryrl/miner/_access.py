@@ -15,8 +15,13 @@ class CachedMetagraph:
     """Calls ``provider`` at most once per ``refresh_s`` (concurrent callers share one call).
     A failed refresh keeps serving the last good metagraph; with none, the error propagates."""
 
-    def __init__(self, provider: MetagraphProvider, *, refresh_s: float = 300.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        provider: MetagraphProvider,
+        *,
+        refresh_s: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._provider = provider
         self._refresh_s = refresh_s
         self._clock = clock
@@ -46,8 +51,14 @@ class CachedMetagraph:
 class TokenBucket:
     """Per-key token buckets: ``capacity`` requests at once, refilled at ``rate_per_s``."""
 
-    def __init__(self, capacity: float, rate_per_s: float, *,
-                 clock: Callable[[], float] = time.monotonic, max_keys: int = 10_000) -> None:
+    def __init__(
+        self,
+        capacity: float,
+        rate_per_s: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 10_000,
+    ) -> None:
         self.capacity = capacity
         self.rate = rate_per_s
         self._clock = clock

@@ -87,8 +87,11 @@ def publish_pack(
         if not has_head or repo.index.diff("HEAD"):
             actor = git.Actor(*author)
             name = pack.metadata.pack_name
-            repo.index.commit(message or f"pack {name} {pack.metadata.pack_version}",
-                              author=actor, committer=actor)
+            repo.index.commit(
+                message or f"pack {name} {pack.metadata.pack_version}",
+                author=actor,
+                committer=actor,
+            )
     except git.GitCommandError as err:
         raise PublishError("commit_failed", _redact(str(err))) from None
     commit = repo.head.commit.hexsha
@@ -104,10 +107,12 @@ def publish_pack(
         try:
             repo.git.push(remote, f"HEAD:refs/heads/{branch}")
         except git.GitCommandError as err:
-            tail = _redact(str(err.stderr or "").strip().splitlines()[-1:][0]
-                           if str(err.stderr or "").strip() else "")
-            raise PublishError("push_failed",
-                               f"git push to {remote!r} failed: {tail}") from None
+            tail = _redact(
+                str(err.stderr or "").strip().splitlines()[-1:][0]
+                if str(err.stderr or "").strip()
+                else ""
+            )
+            raise PublishError("push_failed", f"git push to {remote!r} failed: {tail}") from None
     return PublishResult(commit=commit, pack_hash=digest, branch=branch, pushed=push)
 
 
@@ -121,5 +126,7 @@ def published_claim(repo_dir: str | Path) -> tuple[str, str]:
         blob = commit.tree / PACK_JSON
         data = json.loads(blob.data_stream.read().decode("utf-8"))
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError, KeyError) as err:
-        raise PublishError("not_published", f"no published pack.json: {type(err).__name__}") from None
+        raise PublishError(
+            "not_published", f"no published pack.json: {type(err).__name__}"
+        ) from None
     return commit.hexsha, pack_hash(data)

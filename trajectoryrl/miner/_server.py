@@ -48,11 +48,21 @@ _DETAILS = {
     "internal": "internal error",
 }
 _STATUS = {
-    "malformed_auth": 401, "wrong_receiver": 401, "stale_request": 401,
-    "replayed_request": 401, "bad_signature": 401, "rate_limited": 429,
-    "not_registered": 403, "no_permit": 403, "insufficient_stake": 403,
-    "metagraph_unavailable": 503, "invalid_message": 400, "hotkey_mismatch": 400,
-    "no_pack": 503, "too_large": 413, "internal": 500,
+    "malformed_auth": 401,
+    "wrong_receiver": 401,
+    "stale_request": 401,
+    "replayed_request": 401,
+    "bad_signature": 401,
+    "rate_limited": 429,
+    "not_registered": 403,
+    "no_permit": 403,
+    "insufficient_stake": 403,
+    "metagraph_unavailable": 503,
+    "invalid_message": 400,
+    "hotkey_mismatch": 400,
+    "no_pack": 503,
+    "too_large": 413,
+    "internal": 500,
 }
 
 
@@ -113,10 +123,10 @@ class MinerServer:
         self.hotkey = hotkey_of(signer)
         self.current = current
         self.policy = policy or AccessPolicy()
-        self._metagraph = CachedMetagraph(metagraph, refresh_s=self.policy.metagraph_refresh_s,
-                                          clock=clock)
-        self._buckets = TokenBucket(self.policy.rate_capacity, self.policy.rate_per_s,
-                                    clock=clock)
+        self._metagraph = CachedMetagraph(
+            metagraph, refresh_s=self.policy.metagraph_refresh_s, clock=clock
+        )
+        self._buckets = TokenBucket(self.policy.rate_capacity, self.policy.rate_per_s, clock=clock)
         retention = max(60.0, 2 * (self.policy.max_age_s + http_auth.DEFAULT_ALLOWED_SKEW))
         self._nonces = nonce_store or http_auth.InMemoryNonceStore(retention=retention)
         self._runner: web.AppRunner | None = None
@@ -147,8 +157,13 @@ class MinerServer:
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         try:
-            caller = verify_request(request.headers, body, own_hotkey=self.hotkey,
-                                    nonce_store=self._nonces, max_age=self.policy.max_age_s)
+            caller = verify_request(
+                request.headers,
+                body,
+                own_hotkey=self.hotkey,
+                nonce_store=self._nonces,
+                max_age=self.policy.max_age_s,
+            )
         except AuthRefused as err:
             return _error(err.code)
         who = caller.hotkey_ss58
@@ -176,12 +191,14 @@ class MinerServer:
         if current is None:
             return _error("no_pack")
         answer = req.request_part().answered(
-            git_commit_hash=current.git_commit_hash, repo_url=current.repo_url,
+            git_commit_hash=current.git_commit_hash,
+            repo_url=current.repo_url,
             pack_hash=current.pack_hash,
         )
         out = answer.to_body()
-        headers = sign_response(self.signer, out, validator_hotkey=who,
-                                request_nonce=caller.nonce_ns)
+        headers = sign_response(
+            self.signer, out, validator_hotkey=who, request_nonce=caller.nonce_ns
+        )
         headers["Content-Type"] = "application/json"
         self.served += 1
         return web.Response(body=out, headers=headers)

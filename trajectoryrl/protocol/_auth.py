@@ -43,51 +43,102 @@ def response_path(request_nonce: int) -> str:
     return f"{SUBMIT_PACK_PATH}?response_to={int(request_nonce)}"
 
 
-def _verify(headers: Mapping[str, str], body: bytes, *, path: str, receiver: str,
-            nonce_store: http_auth.NonceStore, max_age: float,
-            now_ns: int | None) -> http_auth.Caller:
+def _verify(
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    path: str,
+    receiver: str,
+    nonce_store: http_auth.NonceStore,
+    max_age: float,
+    now_ns: int | None,
+) -> http_auth.Caller:
     try:
         return http_auth.verify(
-            headers, body, method="POST", path=path, self_hotkey_ss58=receiver,
-            nonce_store=nonce_store, max_age=max_age, now_ns=now_ns,
+            headers,
+            body,
+            method="POST",
+            path=path,
+            self_hotkey_ss58=receiver,
+            nonce_store=nonce_store,
+            max_age=max_age,
+            now_ns=now_ns,
         )
     except http_auth.AuthError as err:
         code = next((c for t, c in _AUTH_CODES.items() if isinstance(err, t)), "malformed_auth")
         raise AuthRefused(code, str(err)) from None
 
 
-def sign_request(signer: Any, body: bytes, *, miner_hotkey: str,
-                 nonce_ns: int | None = None) -> dict[str, str]:
+def sign_request(
+    signer: Any, body: bytes, *, miner_hotkey: str, nonce_ns: int | None = None
+) -> dict[str, str]:
     """Headers for a SubmitPack request from this validator to ``miner_hotkey``."""
-    return http_auth.sign(signer, method="POST", path=SUBMIT_PACK_PATH, body=body,
-                          receiver_ss58=miner_hotkey, nonce_ns=nonce_ns)
+    return http_auth.sign(
+        signer,
+        method="POST",
+        path=SUBMIT_PACK_PATH,
+        body=body,
+        receiver_ss58=miner_hotkey,
+        nonce_ns=nonce_ns,
+    )
 
 
-def verify_request(headers: Mapping[str, str], body: bytes, *, own_hotkey: str,
-                   nonce_store: http_auth.NonceStore,
-                   max_age: float = http_auth.DEFAULT_MAX_AGE,
-                   now_ns: int | None = None) -> http_auth.Caller:
+def verify_request(
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    own_hotkey: str,
+    nonce_store: http_auth.NonceStore,
+    max_age: float = http_auth.DEFAULT_MAX_AGE,
+    now_ns: int | None = None,
+) -> http_auth.Caller:
     """The authenticated caller of a request to this miner, or ``AuthRefused``."""
-    return _verify(headers, body, path=SUBMIT_PACK_PATH, receiver=own_hotkey,
-                   nonce_store=nonce_store, max_age=max_age, now_ns=now_ns)
+    return _verify(
+        headers,
+        body,
+        path=SUBMIT_PACK_PATH,
+        receiver=own_hotkey,
+        nonce_store=nonce_store,
+        max_age=max_age,
+        now_ns=now_ns,
+    )
 
 
-def sign_response(signer: Any, body: bytes, *, validator_hotkey: str,
-                  request_nonce: int) -> dict[str, str]:
+def sign_response(
+    signer: Any, body: bytes, *, validator_hotkey: str, request_nonce: int
+) -> dict[str, str]:
     """Headers for the miner's answer to the request carrying ``request_nonce``."""
-    return http_auth.sign(signer, method="POST", path=response_path(request_nonce), body=body,
-                          receiver_ss58=validator_hotkey)
+    return http_auth.sign(
+        signer,
+        method="POST",
+        path=response_path(request_nonce),
+        body=body,
+        receiver_ss58=validator_hotkey,
+    )
 
 
-def verify_response(headers: Mapping[str, str], body: bytes, *, own_hotkey: str,
-                    miner_hotkey: str, request_nonce: int,
-                    nonce_store: http_auth.NonceStore,
-                    max_age: float = http_auth.DEFAULT_MAX_AGE,
-                    now_ns: int | None = None) -> http_auth.Caller:
+def verify_response(
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    own_hotkey: str,
+    miner_hotkey: str,
+    request_nonce: int,
+    nonce_store: http_auth.NonceStore,
+    max_age: float = http_auth.DEFAULT_MAX_AGE,
+    now_ns: int | None = None,
+) -> http_auth.Caller:
     """Check that ``miner_hotkey`` signed this answer to our request (``AuthRefused`` if
     not; ``wrong_sender`` when another hotkey signed it)."""
-    caller = _verify(headers, body, path=response_path(request_nonce), receiver=own_hotkey,
-                     nonce_store=nonce_store, max_age=max_age, now_ns=now_ns)
+    caller = _verify(
+        headers,
+        body,
+        path=response_path(request_nonce),
+        receiver=own_hotkey,
+        nonce_store=nonce_store,
+        max_age=max_age,
+        now_ns=now_ns,
+    )
     if caller.hotkey_ss58 != miner_hotkey:
         raise AuthRefused("wrong_sender", "the answer was signed by another hotkey")
     return caller

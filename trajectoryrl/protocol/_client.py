@@ -97,8 +97,9 @@ async def query_miner(
     headers["Content-Type"] = "application/json"
     try:
         async with asyncio.timeout(timeout):
-            async with session.post(_url(endpoint), data=body, headers=headers,
-                                    allow_redirects=False) as resp:
+            async with session.post(
+                _url(endpoint), data=body, headers=headers, allow_redirects=False
+            ) as resp:
                 raw = await _read_capped(resp)
                 status = resp.status
                 resp_headers = dict(resp.headers)
@@ -113,16 +114,23 @@ async def query_miner(
     if status != 200:
         return QueryOutcome(kind="refused", code=_error_code(raw, status), status=status)
     try:
-        verify_response(resp_headers, raw, own_hotkey=own, miner_hotkey=miner_hotkey,
-                        request_nonce=nonce, nonce_store=store)
+        verify_response(
+            resp_headers,
+            raw,
+            own_hotkey=own,
+            miner_hotkey=miner_hotkey,
+            request_nonce=nonce,
+            nonce_store=store,
+        )
     except AuthRefused as err:
         return QueryOutcome(kind="bad_signature", code=err.code, status=status, detail=str(err))
     try:
         answer = SubmitPack.from_body(raw)
     except (ValidationError, ValueError) as err:
         detail = err.errors()[0]["msg"] if isinstance(err, ValidationError) else str(err)
-        return QueryOutcome(kind="malformed", code="invalid_message", status=status,
-                            detail=detail[:200])
+        return QueryOutcome(
+            kind="malformed", code="invalid_message", status=status, detail=detail[:200]
+        )
     if answer.request_part() != request.request_part():
         return QueryOutcome(kind="malformed", code="not_our_request", status=status)
     return QueryOutcome(kind="answer", answer=answer, status=status)

@@ -34,8 +34,7 @@ class FakeGitHub:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def _send(self, status: int, body: Any, headers: dict[str, str] | None = None
-                      ) -> None:
+            def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
                 raw = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -58,9 +57,15 @@ class FakeGitHub:
                     return
                 if repo.rate_limited > 0:
                     repo.rate_limited -= 1
-                    self._send(403, {"message": "API rate limit exceeded for 127.0.0.1."},
-                               {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0",
-                                "X-RateLimit-Reset": str(repo.reset_at)})
+                    self._send(
+                        403,
+                        {"message": "API rate limit exceeded for 127.0.0.1."},
+                        {
+                            "X-RateLimit-Limit": "60",
+                            "X-RateLimit-Remaining": "0",
+                            "X-RateLimit-Reset": str(repo.reset_at),
+                        },
+                    )
                     return
                 if repo.status != 200:
                     self._send(repo.status, {"message": "Server Error"})
@@ -81,11 +86,20 @@ class FakeGitHub:
             self._server.server_close()
 
 
-def push_event(head: str, created_at: str, commits: list[str] | None = None,
-               event_id: str = "1") -> dict[str, Any]:
+def push_event(
+    head: str, created_at: str, commits: list[str] | None = None, event_id: str = "1"
+) -> dict[str, Any]:
     return {
-        "id": event_id, "type": "PushEvent", "created_at": created_at, "public": True,
-        "actor": {"login": "miner"}, "repo": {"name": "owner/repo"},
-        "payload": {"ref": "refs/heads/main", "head": head, "before": "0" * 40,
-                    "commits": [{"sha": c, "message": "m"} for c in (commits or [head])]},
+        "id": event_id,
+        "type": "PushEvent",
+        "created_at": created_at,
+        "public": True,
+        "actor": {"login": "miner"},
+        "repo": {"name": "owner/repo"},
+        "payload": {
+            "ref": "refs/heads/main",
+            "head": head,
+            "before": "0" * 40,
+            "commits": [{"sha": c, "message": "m"} for c in (commits or [head])],
+        },
     }

@@ -11,23 +11,30 @@ from typing import Any
 from clawbench.pack import pack_hash
 
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.invalid",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
 }
 
 
-def git(cwd: Path, *args: str, env: dict[str, str] | None = None,
-        input: bytes | None = None) -> str:
+def git(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, input: bytes | None = None
+) -> str:
     full = {**os.environ, **GIT_ENV, **(env or {})}
-    out = subprocess.run(["git", *args], cwd=cwd, env=full, input=input, check=True,
-                         capture_output=True)
+    out = subprocess.run(
+        ["git", *args], cwd=cwd, env=full, input=input, check=True, capture_output=True
+    )
     return out.stdout.decode().strip()
 
 
 def pack_data(name: str = "p", agents: str = "Be careful.") -> dict[str, Any]:
-    return {"files": {"AGENTS.md": agents}, "metadata": {"pack_name": name,
-                                                         "pack_version": "1.0.0"}}
+    return {
+        "files": {"AGENTS.md": agents},
+        "metadata": {"pack_name": name, "pack_version": "1.0.0"},
+    }
 
 
 def dumps(data: Any) -> str:
@@ -42,8 +49,9 @@ def work_repo(path: Path, remote: Path | None = None) -> Path:
     return path
 
 
-def commit_files(repo: Path, files: dict[str, str | bytes], message: str = "c",
-                 env: dict[str, str] | None = None) -> str:
+def commit_files(
+    repo: Path, files: dict[str, str | bytes], message: str = "c", env: dict[str, str] | None = None
+) -> str:
     for name, content in files.items():
         target = repo / name
         if isinstance(content, bytes):
