@@ -79,6 +79,7 @@ class Miners:
     def __init__(self, chain: FakeChain) -> None:
         self.chain = chain
         self.answers: dict[str, tuple[str, float, bool]] = {}
+        self.forge_down = False
 
     def submit(self, hotkey: str, pack: str, push_time: float, valid: bool = True) -> None:
         if all(n.hotkey != hotkey for n in self.chain.neurons):
@@ -100,6 +101,8 @@ class Miners:
 
     async def verify(self, sub: Received, submitted_at: float) -> Verified:
         pack, push, valid = self.answers[sub.hotkey]
+        if self.forge_down:
+            return Verified(ok=False, reason="forge_unavailable", validator_side=True)
         if not valid:
             return Verified(ok=False, reason="pack_hash_mismatch", detail="canonical hash differs")
         return Verified(ok=True, reason="ok", pack_json=json.dumps({"p": pack}), push_time=push)
@@ -319,3 +322,18 @@ async def test_epochs_on_the_embedded_local_chain(tmp_path: Path) -> None:
     refused = v.store.query("SELECT message FROM weight_sets WHERE success = 0")
     assert refused and all("rate" in r[0] for r in refused)
     chain.close_sync()
+
+
+async def test_a_forge_outage_never_costs_a_verified_miner_its_standing(tmp_path: Path) -> None:
+    chain, scores = FakeChain(), Scores()
+    miners = Miners(chain)
+    v = make(tmp_path, chain, miners, scores)
+    scores.by_pack = {"strong": 0.8, "new": 0.99}
+    miners.submit("alice", "strong", push_time=100)
+    assert await _epoch(v, chain) == "weights_set"
+    miners.forge_down = True
+    miners.submit("newcomer", "new", push_time=50)  # cannot be verified while the forge is down
+    assert await _epoch(v, chain) == "weights_set"
+    assert chain.weights[-1] == {1: 1.0}  # alice keeps winning on her earlier verification
+    reasons = {r["hotkey"]: (r["ok"], r["reason"]) for r in v.store.verifications(1)}
+    assert reasons == {"alice": (1, "ok_carried_over"), "newcomer": (0, "forge_unavailable")}

@@ -82,6 +82,42 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- reconcile ---------------------------------------------------------------------------
+def _reconcile(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from clawbench.scenario import load_suite
+    from trajectoryrl.chain import LocalChain
+    from trajectoryrl.store import Store
+    from trajectoryrl.validator import reconcile_epoch
+
+    chain_weights = None
+    if args.chain_db is not None:
+        chain = LocalChain(args.chain_db, netuid=args.netuid)
+        chain_weights = asyncio.run(chain.weights_of(args.validator_hotkey))
+        chain.close_sync()
+    result = reconcile_epoch(
+        Store(args.state_dir / "state.db"),
+        args.epoch,
+        load_suite(args.suite_dir),
+        chain_weights=chain_weights,
+    )
+    console.print(
+        f"epoch {result.epoch}: {result.packs} packs, {result.episodes} episodes re-scored; "
+        f"recomputed winner {result.winner}, weights {result.weights}"
+    )
+    if result.ok:
+        console.print("[green]reconciled: no differences[/]")
+        return 0
+    t = Table(title="differences")
+    for col in ("what", "subject", "recorded", "recomputed"):
+        t.add_column(col)
+    for d in result.differences:
+        t.add_row(d.what, d.subject, str(d.recorded), str(d.recomputed))
+    console.print(t)
+    return 1
+
+
 def register_all(sub: Any) -> None:
     audit = sub.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
         dest="audit_cmd", required=True
@@ -108,3 +144,16 @@ def register_all(sub: Any) -> None:
     ex.add_argument("--scenario", action="append", help="only these scenarios (repeatable)")
     ex.add_argument("--label", action="append", choices=["gold", "silver", "bronze", "rejected"])
     ex.set_defaults(handler=_export)
+
+    rc = sub.add_parser(
+        "reconcile", help="recompute an epoch's scores, winner and weights from stored trajectories"
+    )
+    _state_args(rc)
+    rc.add_argument("--epoch", type=int, required=True)
+    rc.add_argument("--suite-dir", type=Path, default=Path("scenarios"))
+    rc.add_argument(
+        "--chain-db", type=Path, default=None, help="a local chain file to compare weights with"
+    )
+    rc.add_argument("--netuid", type=int, default=11)
+    rc.add_argument("--validator-hotkey", default="", help="whose weights on the chain to compare")
+    rc.set_defaults(handler=_reconcile)

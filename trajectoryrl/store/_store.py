@@ -190,6 +190,14 @@ class Store:
             if pack_json is not None and pack_hash is not None:
                 c.execute("INSERT OR IGNORE INTO packs VALUES (?, ?)", (pack_hash, pack_json))
 
+    def last_ok_verification(self, hotkey: str, pack_hash: str) -> sqlite3.Row | None:
+        rows = self.query(
+            "SELECT * FROM verifications WHERE hotkey = ? AND pack_hash = ? AND ok = 1 "
+            "AND push_time IS NOT NULL ORDER BY epoch DESC LIMIT 1",
+            (hotkey, pack_hash),
+        )
+        return rows[0] if rows else None
+
     def pack_json(self, pack_hash: str) -> str | None:
         rows = self.query("SELECT pack_json FROM packs WHERE pack_hash = ?", (pack_hash,))
         return str(rows[0]["pack_json"]) if rows else None

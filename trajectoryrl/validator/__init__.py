@@ -9,6 +9,7 @@ from trajectoryrl.validator._daemon import (
 )
 from trajectoryrl.validator._evaluator import HarnessEvaluator, ModelFactory, cache_key
 from trajectoryrl.validator._metrics import Metrics
+from trajectoryrl.validator._reconcile import Difference, Reconciliation, reconcile_epoch
 from trajectoryrl.validator._scripted import ScriptedModels
 from trajectoryrl.validator._types import (
     EpisodeOutcome,
@@ -22,6 +23,7 @@ from trajectoryrl.validator._types import (
 
 __all__ = [
     "EpisodeOutcome",
+    "Difference",
     "EpochParams",
     "HarnessEvaluator",
     "ModelFactory",
@@ -31,11 +33,13 @@ __all__ = [
     "Metrics",
     "PackEvaluation",
     "Received",
+    "Reconciliation",
     "SubmissionSource",
     "Validator",
     "Verified",
     "Verifier",
     "epoch_of",
     "epoch_seed",
+    "reconcile_epoch",
     "episode_seeds",
 ]

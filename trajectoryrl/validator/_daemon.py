@@ -34,6 +34,7 @@ from trajectoryrl.validator._types import (
     PackEvaluation,
     Received,
     SubmissionSource,
+    Verified,
     Verifier,
 )
 from trajectoryrl.winner import Candidate, WinnerParams, decide
@@ -208,6 +209,19 @@ class Validator:
             self.metrics.rejections.labels(reason="not_registered").inc()
             return sub.hotkey, "not_registered"
         result = await self.verifier.verify(sub, self._submitted_at(sub, commitments, block))
+        if not result.ok and result.validator_side:
+            # Our failure (forge down, rate limit): a pack already verified for this hotkey
+            # keeps its standing; a new one waits for a later epoch. Never a miner's zero.
+            earlier = self.store.last_ok_verification(sub.hotkey, sub.pack_hash)
+            if earlier is not None:
+                result = Verified(
+                    ok=True,
+                    reason="ok_carried_over",
+                    detail=f"verification failed on our side ({result.reason}); earlier result kept",
+                    pack_json=self.store.pack_json(sub.pack_hash),
+                    push_time=earlier["push_time"],
+                    warnings=[*result.warnings, f"validator_side:{result.reason}"],
+                )
         with self.store.transaction():
             self.store.record_verification(
                 epoch,
@@ -286,7 +300,16 @@ class Validator:
                 final=ev.final,
                 qualified=ev.qualified,
                 evaluator_failed=False,
-                parts_json=json.dumps(ev.parts, sort_keys=True),
+                parts_json=json.dumps(
+                    {
+                        "score": ev.parts,
+                        "episodes": [
+                            {"scenario": e.scenario, "seed": e.seed, "cache_key": e.cache_key}
+                            for e in ev.episodes
+                        ],
+                    },
+                    sort_keys=True,
+                ),
             )
         scores = {
             r["hotkey"]: {"final": r["final"], "qualified": bool(r["qualified"])}

@@ -77,12 +77,16 @@ class HarnessEvaluator:
         )
         exhausted = any(r is None for r in results)
         done = [r for r in results if r is not None]
-        scores = [s for s, _ in done]
+        scores = [s for s, _, _ in done]
         outcomes = [
             EpisodeOutcome(
-                scenario=s.scenario, seed=s.seed, score=json.loads(s.model_dump_json()), cached=c
+                scenario=s.scenario,
+                seed=s.seed,
+                score=json.loads(s.model_dump_json()),
+                cached=c,
+                cache_key=k,
             )
-            for s, c in done
+            for s, c, k in done
         ]
         if exhausted or not scores:
             return PackEvaluation(
@@ -111,7 +115,7 @@ class HarnessEvaluator:
         seed: int,
         hotkey: str,
         epoch: int,
-    ) -> tuple[EpisodeScore, bool] | None:
+    ) -> tuple[EpisodeScore, bool, str] | None:
         key = cache_key(
             pack_hash=pack_hash,
             scenario_hash=scenario.content_hash,
@@ -122,7 +126,7 @@ class HarnessEvaluator:
         cached = await asyncio.to_thread(self.store.cached_evaluation, key)
         if cached is not None:
             self.metrics.episodes.labels(cached="yes").inc()
-            return EpisodeScore.model_validate_json(cached[0]), True
+            return EpisodeScore.model_validate_json(cached[0]), True, key
         async with self._sem:
             reserved = 0.0
             if self.budget is not None:
@@ -149,7 +153,7 @@ class HarnessEvaluator:
             log.warning(
                 "episode_evaluator_failed", scenario=scenario.name, seed=seed, errors=traj.errors
             )
-            return score, False
+            return score, False, key
         await asyncio.to_thread(
             self.store.store_evaluation,
             key,
@@ -160,7 +164,7 @@ class HarnessEvaluator:
             score_json=score.model_dump_json(),
             trajectory_json=traj.model_dump_json(),
         )
-        return score, False
+        return score, False, key
 
     def _meter(self, traj: Trajectory, episode: str, hotkey: str, epoch: int) -> None:
         if self.ledger is None or self.provider is None:

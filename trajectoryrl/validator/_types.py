@@ -42,6 +42,7 @@ class EpisodeOutcome(BaseModel):
     seed: int
     score: dict[str, Any]  # EpisodeScore as JSON data
     cached: bool = False
+    cache_key: str = ""  # where the trajectory is stored (reconcile re-scores it)
 
 
 class PackEvaluation(BaseModel):

@@ -1,0 +1,177 @@
+"""Recompute an epoch's scores -> winner -> weights from the stored trajectories and compare
+with what the store recorded and what the chain holds. Every difference is named."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from clawbench.scenario import Scenario, instantiate
+from clawbench.scoring import EpisodeScore, ScoringParams, aggregate, score_episode
+from clawbench.trajectory import Trajectory
+from trajectoryrl.store import Store
+from trajectoryrl.winner import Candidate, WinnerParams, decide
+
+SCORE_TOLERANCE = 1e-9
+WEIGHT_TOLERANCE = 2e-4  # the chain stores u16-quantised weights
+
+
+class Difference(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    what: str  # episode_score | pack_score | trajectory_missing | scenario_changed | winner | weights | chain_weights
+    subject: str
+    recorded: Any = None
+    recomputed: Any = None
+
+
+class Reconciliation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    epoch: int
+    packs: int = 0
+    episodes: int = 0
+    winner: str | None = None
+    weights: dict[int, float] = Field(default_factory=dict)
+    differences: list[Difference] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+def _weights_differ(a: dict[int, float], b: dict[int, float]) -> bool:
+    keys = set(a) | set(b)
+    return any(abs(a.get(k, 0.0) - b.get(k, 0.0)) > WEIGHT_TOLERANCE for k in keys)
+
+
+def reconcile_epoch(
+    store: Store,
+    epoch: int,
+    suite: list[Scenario],
+    *,
+    scoring: ScoringParams | None = None,
+    winner_params: WinnerParams | None = None,
+    owner_uid: int | None = None,
+    chain_weights: dict[int, float] | None = None,
+) -> Reconciliation:
+    scoring = scoring or ScoringParams()
+    by_name = {s.name: s for s in suite}
+    diffs: list[Difference] = []
+    candidates: list[Candidate] = []
+    n_episodes = 0
+    rows = store.pack_scores(epoch)
+    first_seen = {
+        (r["hotkey"], r["pack_hash"]): r
+        for r in store.query("SELECT * FROM first_seen ORDER BY registered_block")
+    }
+    for row in rows:
+        parts = json.loads(row["parts_json"])
+        scores: list[EpisodeScore] = []
+        for ep in parts.get("episodes", []):
+            n_episodes += 1
+            found = store.query(
+                "SELECT trajectory, score_json FROM evaluations WHERE cache_key = ?",
+                (ep["cache_key"],),
+            )
+            subject = f"{row['hotkey']}/{ep['scenario']}/seed {ep['seed']}"
+            if not found:
+                diffs.append(Difference(what="trajectory_missing", subject=subject))
+                continue
+            traj = Trajectory.model_validate_json(zlib.decompress(found[0]["trajectory"]))
+            scenario = by_name.get(traj.spec.scenario)
+            if scenario is None or scenario.content_hash != traj.spec.scenario_hash:
+                diffs.append(
+                    Difference(
+                        what="scenario_changed",
+                        subject=subject,
+                        recorded=traj.spec.scenario_hash,
+                        recomputed=None if scenario is None else scenario.content_hash,
+                    )
+                )
+                continue
+            fresh = score_episode(instantiate(scenario, traj.spec.seed), traj, scoring)
+            stored = EpisodeScore.model_validate_json(found[0]["score_json"])
+            if (fresh.scenario_score or 0.0) != (stored.scenario_score or 0.0):
+                diffs.append(
+                    Difference(
+                        what="episode_score",
+                        subject=subject,
+                        recorded=stored.scenario_score,
+                        recomputed=fresh.scenario_score,
+                    )
+                )
+            scores.append(fresh)
+        if not scores:
+            continue
+        pack = aggregate(scores, scoring)
+        if abs(pack.final - float(row["final"])) > SCORE_TOLERANCE or pack.qualified != bool(
+            row["qualified"]
+        ):
+            diffs.append(
+                Difference(
+                    what="pack_score",
+                    subject=row["hotkey"],
+                    recorded={"final": row["final"], "qualified": bool(row["qualified"])},
+                    recomputed={"final": pack.final, "qualified": pack.qualified},
+                )
+            )
+        fs = first_seen.get((row["hotkey"], row["pack_hash"]))
+        if fs is None:
+            diffs.append(Difference(what="first_seen_missing", subject=row["hotkey"]))
+            continue
+        candidates.append(
+            Candidate(
+                hotkey=row["hotkey"],
+                uid=int(fs["uid"]),
+                pack_hash=row["pack_hash"],
+                score=pack.final,
+                qualified=pack.qualified,
+                push_time=float(fs["push_time"]),
+                first_seen_block=int(fs["first_seen_block"]),
+            )
+        )
+    decision = decide(candidates, winner_params, owner_uid=owner_uid)
+    recorded = store.decision(epoch)
+    if recorded is None:
+        diffs.append(Difference(what="decision_missing", subject=f"epoch {epoch}"))
+    else:
+        if recorded["winner_hotkey"] != decision.winner_hotkey:
+            diffs.append(
+                Difference(
+                    what="winner",
+                    subject=f"epoch {epoch}",
+                    recorded=recorded["winner_hotkey"],
+                    recomputed=decision.winner_hotkey,
+                )
+            )
+        rec_w = {int(k): float(v) for k, v in json.loads(recorded["weights_json"]).items()}
+        if _weights_differ(rec_w, decision.weights):
+            diffs.append(
+                Difference(
+                    what="weights",
+                    subject=f"epoch {epoch}",
+                    recorded=rec_w,
+                    recomputed=decision.weights,
+                )
+            )
+    if chain_weights is not None and _weights_differ(chain_weights, decision.weights):
+        diffs.append(
+            Difference(
+                what="chain_weights",
+                subject=f"epoch {epoch}",
+                recorded=chain_weights,
+                recomputed=decision.weights,
+            )
+        )
+    return Reconciliation(
+        epoch=epoch,
+        packs=len(rows),
+        episodes=n_episodes,
+        winner=decision.winner_hotkey,
+        weights=decision.weights,
+        differences=diffs,
+    )
