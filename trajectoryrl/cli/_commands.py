@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+console = Console(width=max(Console().width, 150))
 
 
 def _state_args(p: argparse.ArgumentParser) -> None:
@@ -118,6 +118,26 @@ def _reconcile(args: argparse.Namespace) -> int:
     return 1
 
 
+# -- localnet ----------------------------------------------------------------------------
+def _localnet(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from trajectoryrl.localnet import next_dir, run_localnet
+
+    root = args.dir or next_dir(Path.cwd())
+    result = asyncio.run(
+        run_localnet(
+            root=root,
+            epochs=args.epochs,
+            suite_dir=args.suite_dir,
+            sandbox=args.sandbox,
+            console=console,
+        )
+    )
+    last = result.epochs[-1]
+    return 0 if last.status == "weights_set" else 1
+
+
 def register_all(sub: Any) -> None:
     audit = sub.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
         dest="audit_cmd", required=True
@@ -157,3 +177,14 @@ def register_all(sub: Any) -> None:
     rc.add_argument("--netuid", type=int, default=11)
     rc.add_argument("--validator-hotkey", default="", help="whose weights on the chain to compare")
     rc.set_defaults(handler=_reconcile)
+
+    ln = sub.add_parser(
+        "localnet", help="run a whole local subnet: chain, forge, miners, validator"
+    )
+    ln.add_argument("--epochs", type=int, default=2)
+    ln.add_argument(
+        "--dir", type=Path, default=None, help="where to keep everything (default: ./localnet-<n>)"
+    )
+    ln.add_argument("--suite-dir", type=Path, default=Path("scenarios"))
+    ln.add_argument("--sandbox", choices=["local", "docker"], default="local")
+    ln.set_defaults(handler=_localnet)

@@ -1,0 +1,23 @@
+"""One command runs a whole subnet on one machine (``trajectoryrl localnet``)."""
+
+from trajectoryrl.localnet._run import (
+    DEFAULT_MINERS,
+    EpochReport,
+    EpochRow,
+    LocalnetResult,
+    MinerPlan,
+    next_dir,
+    print_epoch,
+    run_localnet,
+)
+
+__all__ = [
+    "DEFAULT_MINERS",
+    "EpochReport",
+    "EpochRow",
+    "LocalnetResult",
+    "MinerPlan",
+    "next_dir",
+    "print_epoch",
+    "run_localnet",
+]

@@ -1,0 +1,390 @@
+"""A whole subnet on one machine: embedded chain, local git forge, miners, a validator.
+
+Miners: ``strong`` (first to push), ``weak``, ``copycat`` (the strong pack, pushed later) and
+``badhash`` (a valid pack, but it claims the wrong pack_hash). Each publishes its pack to a
+bare repository whose post-receive hook records the server-side push time, serves SubmitPack
+on 127.0.0.1, and advertises its endpoint on the local chain. The validator is the real one
+(btauth/1 queries, git verification, the harness, first-mover, weights on the chain).
+
+With the scripted model (the default, no key needed) the strong pack plays each scenario's
+reference trajectory and the weak pack the keyword-stuffed one: the scores show the pipeline
+working end to end, not how good either pack would be with a real model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any, Literal
+
+import structlog
+from pydantic import BaseModel, ConfigDict, Field
+from rich.console import Console
+from rich.table import Table
+
+from clawbench.pack import PolicyBundle, load_pack, pack_hash
+from trajectoryrl.chain import LocalChain
+from trajectoryrl.miner import AccessPolicy, CurrentPack, MinerServer, publish_pack
+from trajectoryrl.validator import ScriptedModels, Validator
+from trajectoryrl.validator._build import build_validator
+from trajectoryrl.validator._config import ValidatorConfig
+from trajectoryrl.verify import create_local_forge_repo
+
+PACKS = Path(__file__).parent / "packs"
+NETUID = 11
+EPOCH_BLOCKS = 10
+BLOCK_TIME_S = 2.0
+
+
+class MinerPlan(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    pack: str  # strong | weak
+    claim_wrong_hash: bool = False
+
+
+DEFAULT_MINERS = [
+    MinerPlan(name="strong", pack="strong"),
+    MinerPlan(name="weak", pack="weak"),
+    MinerPlan(name="copycat", pack="strong"),
+    MinerPlan(name="badhash", pack="weak", claim_wrong_hash=True),
+]
+
+
+class EpochRow(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    miner: str
+    uid: int
+    pack: str
+    verification: str
+    success: float | None = None
+    cost: float | None = None
+    safety: float | None = None
+    final: float | None = None
+    qualified: bool | None = None
+    decision: str = ""
+    weight: float = 0.0
+
+
+class EpochReport(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    epoch: int
+    status: str
+    winner: str | None
+    rows: list[EpochRow] = Field(default_factory=list)
+    chain_weights: dict[int, float] = Field(default_factory=dict)
+
+
+class LocalnetResult(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    root: Path
+    model: str
+    epochs: list[EpochReport]
+    validator_hotkey: str
+    hotkeys: dict[str, str]  # miner name -> hotkey
+
+
+def next_dir(base: Path) -> Path:
+    n = 1
+    while (base / f"localnet-{n}").exists():
+        n += 1
+    return base / f"localnet-{n}"
+
+
+def _wallet(root: Path, name: str) -> Any:
+    import bittensor as bt
+
+    w = bt.Wallet(name=name, hotkey="default", path=str(root / "wallets"))
+    w.create_new_coldkey(use_password=False, overwrite=False, suppress=True)
+    w.create_new_hotkey(use_password=False, overwrite=False, suppress=True)
+    return w
+
+
+def _choose_script(pack: PolicyBundle) -> str:
+    return "reference" if pack.metadata.pack_name == "localnet-strong" else "bad_keyword_stuffed"
+
+
+def _model(suite_dir: Path, console: Console) -> tuple[Any, str, str]:
+    """The scripted model, unless TRAJECTORYRL_MODEL names a real one whose key is set."""
+    wanted = os.environ.get("TRAJECTORYRL_MODEL", "")
+    key_env = os.environ.get("TRAJECTORYRL_MODEL_API_KEY_ENV", "OPENAI_API_KEY")
+    if wanted.startswith("openai:") and os.environ.get(key_env):
+        from clawbench.agent import OpenAIModel
+
+        base_url = os.environ.get("TRAJECTORYRL_MODEL_BASE_URL") or None
+        client = OpenAIModel(wanted.split(":", 1)[1], base_url=base_url, api_key_env=key_env)
+        return (lambda i, p: client), f"{wanted}@{base_url or 'default'}", f"real model {wanted}"
+    models = ScriptedModels(suite_dir / "scripts", choose=_choose_script)
+    return (
+        models,
+        models.model_id,
+        (
+            "scripted model: the strong pack replays reference trajectories, the weak one keyword-stuffed "
+            "answers; scores show the pipeline, not pack quality"
+        ),
+    )
+
+
+async def _row_table(
+    v: Validator, chain: LocalChain, epoch: int, names: dict[str, str], vhot: str
+) -> EpochReport:
+    meta = {n.hotkey: n for n in (await chain.metagraph()).neurons}
+    weights = await chain.weights_of(vhot)
+    scores = {r["hotkey"]: r for r in v.store.pack_scores(epoch)}
+    decision = v.store.decision(epoch)
+    steps = {s["hotkey"]: s for s in json.loads(decision["steps_json"])} if decision else {}
+    rows = []
+    for ver in v.store.verifications(epoch):
+        hk = ver["hotkey"]
+        sub = next(r for r in v.store.submissions(epoch) if r["hotkey"] == hk)
+        sc = scores.get(hk)
+        parts = json.loads(sc["parts_json"])["score"] if sc else {}
+        step = steps.get(hk)
+        outcome = ""
+        if step:
+            outcome = step["outcome"]
+            if step["threshold"] is not None:
+                outcome += f" (needs > {step['threshold']:.3f})"
+        uid = meta[hk].uid if hk in meta else -1
+        rows.append(
+            EpochRow(
+                miner=names.get(hk, hk[:8]),
+                uid=uid,
+                pack=f"{sub['pack_hash'][:10]}",
+                verification=ver["reason"],
+                success=parts.get("mean_success"),
+                cost=parts.get("mean_cost"),
+                safety=parts.get("mean_safety"),
+                final=sc["final"] if sc else None,
+                qualified=bool(sc["qualified"]) if sc else None,
+                decision=outcome,
+                weight=weights.get(uid, 0.0),
+            )
+        )
+    row = v.store.epoch(epoch)
+    return EpochReport(
+        epoch=epoch,
+        status=row["status"] if row else "?",
+        winner=names.get(decision["winner_hotkey"])
+        if decision and decision["winner_hotkey"]
+        else None,
+        rows=sorted(rows, key=lambda r: r.uid),
+        chain_weights=weights,
+    )
+
+
+def print_epoch(console: Console, rep: EpochReport) -> None:
+    t = Table(title=f"epoch {rep.epoch}: {rep.status}; winner {rep.winner or '-'}")
+    for col in (
+        "miner",
+        "uid",
+        "pack",
+        "verification",
+        "success",
+        "cost",
+        "safety",
+        "final",
+        "qualified",
+        "first-mover",
+        "weight",
+    ):
+        t.add_column(
+            col,
+            justify="right"
+            if col in ("uid", "success", "cost", "safety", "final", "weight")
+            else "left",
+        )
+
+    def f(x: float | None) -> str:
+        return "-" if x is None else f"{x:.3f}"
+
+    for r in rep.rows:
+        t.add_row(
+            r.miner,
+            str(r.uid),
+            r.pack,
+            r.verification,
+            f(r.success),
+            f(r.cost),
+            f(r.safety),
+            f(r.final),
+            "-" if r.qualified is None else ("yes" if r.qualified else "no"),
+            r.decision,
+            f(r.weight),
+        )
+    console.print(t)
+
+
+def _write_reports(
+    v: Validator, root: Path, epoch: int, suite_dir: Path, model_id: str
+) -> list[Path]:
+    import zlib
+
+    from clawbench import HARNESS_VERSION
+    from clawbench.report import EpisodeResult, RunData, RunManifest, render_html
+    from clawbench.trajectory import Trajectory
+
+    out = []
+    seen: set[str] = set()
+    for sc in v.store.pack_scores(epoch):
+        if sc["pack_hash"] in seen:
+            continue
+        seen.add(sc["pack_hash"])
+        parts = json.loads(sc["parts_json"])
+        episodes = []
+        for ep in parts["episodes"]:
+            row = v.store.query(
+                "SELECT trajectory, score_json FROM evaluations WHERE cache_key = ?",
+                (ep["cache_key"],),
+            )
+            if row:
+                traj = Trajectory.model_validate_json(zlib.decompress(row[0]["trajectory"]))
+                episodes.append(
+                    EpisodeResult(
+                        scenario=ep["scenario"],
+                        seed=ep["seed"],
+                        trajectory=traj,
+                        score=json.loads(row[0]["score_json"]),
+                    )
+                )
+        pack = json.loads(v.store.pack_json(sc["pack_hash"]) or "{}")
+        name = pack.get("metadata", {}).get("pack_name", sc["pack_hash"][:8])
+        path = root / "reports" / f"epoch{epoch}-{name}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        run = RunData(
+            path=path.parent,
+            manifest=RunManifest(
+                pack_name=name,
+                pack_hash=sc["pack_hash"],
+                model=model_id,
+                suite=str(suite_dir),
+                scenarios=sorted({e.scenario for e in episodes}),
+                seeds=sorted({e.seed for e in episodes}),
+                harness_version=HARNESS_VERSION,
+            ),
+            episodes=episodes,
+            pack_score=parts["score"],
+        )
+        path.write_text(render_html(run), encoding="utf-8")
+        out.append(path)
+    return out
+
+
+def _prepare(root: Path, suite_dir: Path) -> tuple[Path, Path]:
+    root = root.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    return root, suite_dir.resolve()
+
+
+async def run_localnet(
+    *,
+    root: Path,
+    epochs: int = 2,
+    suite_dir: Path = Path("scenarios"),
+    sandbox: Literal["local", "docker"] = "local",
+    miners: list[MinerPlan] | None = None,
+    console: Console | None = None,
+) -> LocalnetResult:
+    console = console or Console()
+    miners = miners or DEFAULT_MINERS
+    root, suite_dir = await asyncio.to_thread(_prepare, root, suite_dir)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))  # warnings and up
+    console.print(f"[bold]localnet[/] in {root}")
+    model, model_id, model_note = _model(suite_dir, console)
+    console.print(f"model: {model_note}")
+
+    chain = LocalChain(root / "chain.db", netuid=NETUID, block_time_s=BLOCK_TIME_S)
+    chain.set_hyperparameters(weights_rate_limit=1)
+    owner = _wallet(root, "owner")
+    chain.register(owner.hotkey.ss58_address, owner.coldkey.ss58_address)
+    chain.set_owner(owner.hotkey.ss58_address)
+    validator_w = _wallet(root, "validator")
+    vhot = validator_w.hotkey.ss58_address
+    chain.register(vhot, validator_w.coldkey.ss58_address, stake=1000.0, validator_permit=True)
+
+    names = {owner.hotkey.ss58_address: "owner (burn)", vhot: "validator"}
+    packs = {n: load_pack(PACKS / n) for n in ("strong", "weak")}
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(chain.close)
+        hotkeys: dict[str, str] = {}
+        for plan in miners:
+            w = _wallet(root, f"miner-{plan.name}")
+            hk = w.hotkey.ss58_address
+            hotkeys[plan.name] = hk
+            names[hk] = plan.name
+            chain.register(hk, w.coldkey.ss58_address, stake=10.0)
+            forge = create_local_forge_repo(root / "forge" / f"{plan.name}.git")
+            pack = packs[plan.pack]
+            published = await asyncio.to_thread(
+                publish_pack,
+                pack,
+                root / "miners" / plan.name,
+                remote_url=forge.as_uri(),
+                message=f"{plan.name}: publish pack",
+            )
+            claimed = (
+                pack_hash(packs["strong" if plan.pack == "weak" else "weak"])
+                if plan.claim_wrong_hash
+                else published.pack_hash
+            )
+            server = MinerServer(
+                w.hotkey,
+                chain.metagraph,
+                current=CurrentPack(
+                    repo_url=forge.as_uri(), git_commit_hash=published.commit, pack_hash=claimed
+                ),
+                policy=AccessPolicy(metagraph_refresh_s=5.0),
+            )
+            port = await server.start("127.0.0.1", 0)
+            stack.push_async_callback(server.stop)
+            await chain.serve_endpoint(w, "127.0.0.1", port)
+            console.print(
+                f"miner {plan.name}: uid {chain.register(hk)}, port {port}, commit {published.commit[:10]}, pack {claimed[:10]}"
+            )
+            await asyncio.sleep(1.1)  # push times have one-second resolution: keep the order strict
+
+        cfg = ValidatorConfig(
+            netuid=NETUID,
+            wallet_path=root / "wallets",
+            wallet_name="validator",
+            subtensor_network="local",
+            local_chain_db=root / "chain.db",
+            state_dir=root / "validator",
+            suite_dir=suite_dir,
+            model=f"scripted:{suite_dir / 'scripts'}",
+            sandbox=sandbox,
+            epoch_blocks=EPOCH_BLOCKS,
+            forge="local",
+            local_network=True,
+            push_time_unknown="reject",
+        )
+        v = await build_validator(
+            cfg, stack, chain=chain, wallet=validator_w, model=(model, model_id)
+        )
+        reports: list[EpochReport] = []
+        for _ in range(epochs):
+            block = chain.current_block()
+            chain.advance(EPOCH_BLOCKS - block % EPOCH_BLOCKS)  # start of the next epoch
+            block = chain.current_block()
+            epoch = block // EPOCH_BLOCKS
+            await v.run_epoch(epoch, block)
+            rep = await _row_table(v, chain, epoch, names, vhot)
+            print_epoch(console, rep)
+            reports.append(rep)
+            for p in _write_reports(v, root, epoch, suite_dir, model_id):
+                console.print(f"  report: {p}")
+    console.print(
+        f"\nstate: {root / 'validator'} (state.db, audit.jsonl)\n"
+        f"check: trajectoryrl audit verify --state-dir {root / 'validator'}\n"
+        f"       trajectoryrl reconcile --epoch {reports[-1].epoch} --state-dir {root / 'validator'} "
+        f"--suite-dir {suite_dir} --chain-db {root / 'chain.db'} --validator-hotkey {vhot}\n"
+        f"by hand: python neurons/validator.py --subtensor.network local --local_chain.db {root / 'chain.db'} "
+        f"--wallet.path {root / 'wallets'} --wallet.name validator --state.dir {root / 'validator'} "
+        f"--model scripted:{suite_dir / 'scripts'} --sandbox local --forge local --local_network --epoch.blocks {EPOCH_BLOCKS}"
+    )
+    return LocalnetResult(
+        root=root, model=model_id, epochs=reports, validator_hotkey=vhot, hotkeys=hotkeys
+    )
