@@ -324,7 +324,12 @@ def cmd_check(args: argparse.Namespace, ctx: Ctx) -> int:
     jobs: list[Job] = []
     scripts: dict[str, Any] = {}
     packs: dict[Path, tuple[PolicyBundle, str]] = {}
+    skipped: list[str] = []
+    shell_jobs: list[Job] = []
     for scenario in suite:
+        if scenario.spec.real_workspace is not None and args.real_shell == "skip":
+            skipped.append(scenario.name)
+            continue
         sdir = suite_dir / "scripts" / scenario.name
         files = sorted(sdir.glob("*.yaml")) if sdir.is_dir() else []
         if not files:
@@ -343,7 +348,8 @@ def cmd_check(args: argparse.Namespace, ctx: Ctx) -> int:
                 packs[pdir] = (pk, pack_hash(pk))
             pk, digest = packs[pdir]
             factory = scripted_factory(h, f)
-            jobs += [
+            target = shell_jobs if scenario.spec.real_workspace is not None else jobs
+            target += [
                 Job(
                     scenario=scenario, seed=s, pack=pk, pack_hash=digest, model=factory, label=label
                 )
@@ -360,6 +366,18 @@ def cmd_check(args: argparse.Namespace, ctx: Ctx) -> int:
             description="check",
         )
     )
+    if shell_jobs:  # real-shell scenarios run only in the locked container
+        outcomes += asyncio.run(
+            run_jobs(
+                h,
+                shell_jobs,
+                sandbox=make_sandbox(h, "docker"),
+                params=params,
+                concurrency=args.concurrency,
+                console=ctx.console,
+                description="check (docker)",
+            )
+        )
     table = Table(
         title=Text(f"clawbench check: {len(scripts)} script(s) x seeds {seeds[0]}..{seeds[-1]}")
     )
@@ -388,6 +406,10 @@ def cmd_check(args: argparse.Namespace, ctx: Ctx) -> int:
             else Text(f"BROKEN ({len(problems)})", style="bold red"),
         )
     ctx.console.print(table)
+    for name in skipped:
+        ctx.console.print(
+            Text(f"skipped {name}: a real-shell scenario; check it with --real-shell docker")
+        )
     if broken:
         ctx.console.print(Text(f"{len(broken)} broken expectation(s):", style="bold red"))
         for line in broken:
@@ -441,4 +463,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--suite", default="scenarios")
     p.add_argument("--seeds", default="0..4", help="seeds: 0,1,2 or 0..4 (default 0..4)")
     p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument(
+        "--real-shell",
+        choices=("skip", "docker"),
+        default="skip",
+        help="real-shell scenarios: run them in the docker sandbox, or skip them (default, said so)",
+    )
     p.set_defaults(handler=cmd_check)
