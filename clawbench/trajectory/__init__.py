@@ -13,8 +13,8 @@ from clawbench.trajectory._model import (
     ToolCallRequest,
     Trajectory,
     Usage,
-    load_trajectory,
     dump_trajectory,
+    load_trajectory,
 )
 
 __all__ = [
