@@ -18,7 +18,7 @@ COPY scenarios ./scenarios
 
 RUN python3 -m venv /opt/venv \
  && if ls /wheels/*.whl >/dev/null 2>&1; then \
-        /opt/venv/bin/pip install --no-index --find-links /wheels . ; \
+        /opt/venv/bin/pip install --no-index --find-links /wheels trajectoryrl ; \
     else \
         /opt/venv/bin/pip install . ; \
     fi \

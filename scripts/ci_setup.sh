@@ -15,3 +15,5 @@ fi
 scripts/ci_docker.sh
 base=$(scripts/build_base_image.sh)
 python3 clawbench/sandbox/container/build.py --base "$base"
+# The node image (validator and miner) on a local debootstrap base; a test runs both --help in it.
+scripts/build_node_image.sh >/dev/null
