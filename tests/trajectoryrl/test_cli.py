@@ -43,3 +43,39 @@ def test_export_on_empty_state_writes_empty_files(tmp_path: Path) -> None:
     Store(tmp_path / "state.db").close()
     assert main(["export", "--state-dir", str(tmp_path), "--out", str(tmp_path / "x")]) == 0
     assert (tmp_path / "x" / "sft.jsonl").read_text() == ""
+
+
+def test_pack_publish_commits_and_pushes_the_canonical_pack(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+    import json
+    import subprocess
+
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(remote)], check=True)
+    pack_dir = (
+        Path(__file__).resolve().parents[2] / "scenarios" / "packs" / "morning_brief" / "optimized"
+    )
+    code = main(
+        [
+            "pack",
+            "publish",
+            str(pack_dir),
+            "--repo",
+            str(tmp_path / "work"),
+            "--remote-url",
+            remote.as_uri(),
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    commit = out.split("commit")[1].split()[0]
+    digest = out.split("pack_hash")[1].split()[0]
+    published = subprocess.run(
+        ["git", "--git-dir", str(remote), "show", f"{commit}:pack.json"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert (
+        hashlib.sha256(json.dumps(json.loads(published), sort_keys=True).encode()).hexdigest()
+        == digest
+    )

@@ -138,7 +138,50 @@ def _localnet(args: argparse.Namespace) -> int:
     return 0 if last.status == "weights_set" else 1
 
 
+# -- pack publish ------------------------------------------------------------------------
+def _pack_publish(args: argparse.Namespace) -> int:
+    from clawbench.pack import load_pack
+    from trajectoryrl.miner import publish_pack
+
+    pack = load_pack(args.pack)
+    result = publish_pack(
+        pack,
+        args.repo,
+        remote=args.remote,
+        branch=args.branch,
+        remote_url=args.remote_url,
+        push=not args.no_push,
+    )
+    console.print(f"commit    {result.commit}")
+    console.print(f"pack_hash {result.pack_hash}")
+    console.print(f"branch    {result.branch} ({'pushed' if result.pushed else 'not pushed'})")
+    return 0
+
+
 def register_all(sub: Any) -> None:
+    pack = sub.add_parser("pack", help="miner tools for packs").add_subparsers(
+        dest="pack_cmd", required=True
+    )
+    pub = pack.add_parser(
+        "publish", help="write the canonical pack.json into a git repository, commit and push"
+    )
+    pub.add_argument("pack", type=Path, help="a pack directory or pack.json")
+    pub.add_argument(
+        "--repo",
+        type=Path,
+        required=True,
+        help="the local git working repository (created if needed)",
+    )
+    pub.add_argument("--remote", default="origin")
+    pub.add_argument(
+        "--remote-url",
+        default=None,
+        help="set the remote's URL (e.g. https://github.com/you/pack.git)",
+    )
+    pub.add_argument("--branch", default="main")
+    pub.add_argument("--no-push", action="store_true", help="commit only")
+    pub.set_defaults(handler=_pack_publish)
+
     audit = sub.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
         dest="audit_cmd", required=True
     )
