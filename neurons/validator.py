@@ -38,9 +38,28 @@ async def _run(argv: list[str]) -> int:
     async with AsyncExitStack() as stack:
         validator = await build_validator(cfg, stack)
         loop = asyncio.get_running_loop()
+        main_task = asyncio.current_task()
+        signals = 0
+
+        def on_signal() -> None:
+            # First signal: finish the current step (it commits), then exit. Second: abandon it
+            # now; the step's uncommitted work is redone after the restart.
+            nonlocal signals
+            signals += 1
+            validator.stop()
+            if signals > 1 and main_task is not None:
+                main_task.cancel()
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, validator.stop)  # finish the current step, then exit
-        await validator.run(max_epochs=args.epochs)
+            loop.add_signal_handler(sig, on_signal)
+        try:
+            await validator.run(max_epochs=args.epochs)
+        except asyncio.CancelledError:
+            print(
+                "validator: stopped mid-step; it resumes from the last committed step",
+                file=sys.stderr,
+            )
+            return 130
     return 0
 
 

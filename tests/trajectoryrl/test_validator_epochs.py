@@ -337,3 +337,25 @@ async def test_a_forge_outage_never_costs_a_verified_miner_its_standing(tmp_path
     assert chain.weights[-1] == {1: 1.0}  # alice keeps winning on her earlier verification
     reasons = {r["hotkey"]: (r["ok"], r["reason"]) for r in v.store.verifications(1)}
     assert reasons == {"alice": (1, "ok_carried_over"), "newcomer": (0, "forge_unavailable")}
+
+
+async def test_a_stop_request_ends_after_the_current_step_and_a_restart_resumes(
+    tmp_path: Path,
+) -> None:
+    chain, scores = FakeChain(), Scores()
+    miners = Miners(chain)
+    scores.by_pack = {"a": 0.8}
+    miners.submit("ma", "a", push_time=1)
+    v = make(tmp_path, chain, miners, scores)
+
+    class StopDuringCollect(Miners):
+        async def collect(self, metagraph: Metagraph, epoch: int) -> list[Received]:
+            v.stop()  # SIGTERM arrives while the miners are being asked
+            return await miners.collect(metagraph, epoch)
+
+    v.source = StopDuringCollect(chain)
+    assert await v.run_epoch(0, 0) == "collected"
+    assert scores.calls == 0 and chain.weights == []
+    again = make(tmp_path, chain, miners, scores)
+    assert await again.run_epoch(0, 0) == "weights_set"
+    assert len(again.store.submissions(0)) == 1

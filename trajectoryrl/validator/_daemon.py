@@ -133,14 +133,16 @@ class Validator:
         self.store.begin_epoch(epoch, seed, block)
         started = self.clock()
         status = self.store.epoch(epoch)["status"]  # type: ignore[index]
+        # Each step commits before the next starts; a stop request (SIGTERM) is honoured
+        # between steps, and a restart resumes at the recorded status.
         if status == "collecting":
             await self._collect(epoch)
             status = "collected"
-        if status == "collected":
+        if status == "collected" and not self._stop.is_set():
             status = await self._evaluate(epoch)
-        if status == "evaluated":
+        if status == "evaluated" and not self._stop.is_set():
             status = await self._decide(epoch)
-        if status == "decided":
+        if status == "decided" and not self._stop.is_set():
             status = await self._set_weights(epoch)
         self.metrics.epoch_seconds.observe(self.clock() - started)
         log.info("epoch_done", epoch=epoch, status=status)
