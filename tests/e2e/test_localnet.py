@@ -66,3 +66,65 @@ def test_localnet_two_epochs(tmp_path: Path) -> None:
         )
         == 0
     )
+
+
+def test_the_validator_neuron_runs_by_hand_against_the_localnet_chain(tmp_path: Path) -> None:
+    """`python neurons/validator.py --subtensor.network local ...` as a separate process: it
+    loads the wallet, opens the shared chain file, asks every advertised miner (the localnet's
+    miners are gone by now: nobody answers), decides that nobody qualifies and burns to the
+    subnet owner, exactly as the docs say, then exits after one epoch."""
+    import os
+    import subprocess
+    import sys
+
+    from trajectoryrl.chain import LocalChain
+
+    root = tmp_path / "net"
+    result = asyncio.run(
+        run_localnet(root=root, epochs=1, suite_dir=SUITE, console=Console(file=io.StringIO()))
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRAJECTORYRL_")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(SUITE.parent / "neurons" / "validator.py"),
+            "--env-file",
+            "/nonexistent",
+            "--subtensor.network",
+            "local",
+            "--local_chain.db",
+            str(root / "chain.db"),
+            "--wallet.path",
+            str(root / "wallets"),
+            "--wallet.name",
+            "validator",
+            "--state.dir",
+            str(tmp_path / "fresh-state"),
+            "--suite.dir",
+            str(SUITE),
+            "--model",
+            f"scripted:{SUITE / 'scripts'}",
+            "--sandbox",
+            "local",
+            "--forge",
+            "local",
+            "--local_network",
+            "--epoch.blocks",
+            "10",
+            "--query_timeout_s",
+            "2",
+            "--epochs",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    chain = LocalChain(root / "chain.db", netuid=11)
+    weights = asyncio.run(chain.weights_of(result.validator_hotkey))
+    owner_uid = 0  # localnet registers the subnet owner first
+    assert weights == {owner_uid: 1.0}
+    assert '"event": "decided"' in proc.stdout and '"burned": true' in proc.stdout
+    chain.close_sync()
