@@ -128,3 +128,37 @@ def test_the_validator_neuron_runs_by_hand_against_the_localnet_chain(tmp_path: 
     assert weights == {owner_uid: 1.0}
     assert '"event": "decided"' in proc.stdout and '"burned": true' in proc.stdout
     chain.close_sync()
+
+
+def test_three_epochs_of_the_first_mover_rule_with_real_parts(tmp_path: Path) -> None:
+    """Issue 6's daemon test on the local chain with local miners, a local forge and the
+    scripted model: the first mover wins; its copy pushed later loses; a later pack better by
+    less than delta does not take over; one better by more than delta does; the invalid pack
+    is rejected with its reason; the weights on the chain match every epoch."""
+    from trajectoryrl.localnet import THREE_EPOCH_MINERS
+
+    result = asyncio.run(
+        run_localnet(
+            root=tmp_path / "net",
+            epochs=3,
+            suite_dir=SUITE,
+            miners=THREE_EPOCH_MINERS,
+            console=Console(file=io.StringIO(), width=200),
+        )
+    )
+    e0, e1, e2 = result.epochs
+    winners = [e.winner for e in result.epochs]
+    assert winners == ["leader", "leader", "much-better"]
+    r0, r1, r2 = ({r.miner: r for r in e.rows} for e in result.epochs)
+    assert r0["copycat"].final == r0["leader"].final and r0["copycat"].decision.startswith(
+        "below_threshold"
+    )
+    assert r0["badhash"].verification == "pack_hash_mismatch"
+    assert r1["slightly-better"].final > r1["leader"].final  # better ...
+    assert r1["slightly-better"].final < r1["leader"].final + 0.05  # ... but by less than delta
+    assert r1["slightly-better"].decision.startswith("below_threshold")
+    assert r2["much-better"].final > r2["leader"].final + 0.05 and r2[
+        "much-better"
+    ].decision.startswith("takes_over")
+    for e, rows in ((e0, r0), (e1, r1), (e2, r2)):
+        assert e.chain_weights == {rows[e.winner].uid: 1.0}  # type: ignore[index]

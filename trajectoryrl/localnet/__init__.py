@@ -2,6 +2,7 @@
 
 from trajectoryrl.localnet._run import (
     DEFAULT_MINERS,
+    THREE_EPOCH_MINERS,
     EpochReport,
     EpochRow,
     LocalnetResult,
@@ -13,6 +14,7 @@ from trajectoryrl.localnet._run import (
 
 __all__ = [
     "DEFAULT_MINERS",
+    "THREE_EPOCH_MINERS",
     "EpochReport",
     "EpochRow",
     "LocalnetResult",

@@ -28,7 +28,7 @@ from rich.table import Table
 from clawbench.pack import PolicyBundle, load_pack, pack_hash
 from trajectoryrl.chain import LocalChain
 from trajectoryrl.miner import AccessPolicy, CurrentPack, MinerServer, publish_pack
-from trajectoryrl.validator import ScriptedModels, Validator
+from trajectoryrl.validator import Validator
 from trajectoryrl.validator._build import build_validator
 from trajectoryrl.validator._config import ValidatorConfig
 from trajectoryrl.verify import create_local_forge_repo
@@ -40,17 +40,36 @@ BLOCK_TIME_S = 2.0
 
 
 class MinerPlan(BaseModel):
+    """One local miner. ``plays`` is what the scripted model replays for its pack:
+    ``reference``, another script name (``bad_keyword_stuffed``), or ``pad:<k>`` (the reference
+    preceded by k needless memory searches: a deterministic stand-in for a less efficient
+    policy, scoring lower through the cost penalty). ``copy_of`` publishes that miner's pack
+    byte for byte; ``join_epoch`` is the epoch index (from 0) before which it publishes."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
-    pack: str  # strong | weak
+    pack: Literal["strong", "weak"] = "strong"
+    plays: str = "reference"
+    copy_of: str | None = None
+    join_epoch: int = 0
     claim_wrong_hash: bool = False
 
 
 DEFAULT_MINERS = [
-    MinerPlan(name="strong", pack="strong"),
-    MinerPlan(name="weak", pack="weak"),
-    MinerPlan(name="copycat", pack="strong"),
-    MinerPlan(name="badhash", pack="weak", claim_wrong_hash=True),
+    MinerPlan(name="strong", pack="strong", plays="reference"),
+    MinerPlan(name="weak", pack="weak", plays="bad_keyword_stuffed"),
+    MinerPlan(name="copycat", copy_of="strong"),
+    MinerPlan(name="badhash", pack="weak", plays="bad_keyword_stuffed", claim_wrong_hash=True),
+]
+
+# Three epochs of the first-mover rule (delta 0.05): a leader; a later copy of it; a later pack
+# better by less than delta (stays out); a later pack better by more than delta (takes over).
+THREE_EPOCH_MINERS = [
+    MinerPlan(name="leader", plays="pad:6"),
+    MinerPlan(name="copycat", copy_of="leader"),
+    MinerPlan(name="badhash", pack="weak", plays="bad_keyword_stuffed", claim_wrong_hash=True),
+    MinerPlan(name="slightly-better", plays="pad:5", join_epoch=1),
+    MinerPlan(name="much-better", plays="pad:2", join_epoch=2),
 ]
 
 
@@ -103,11 +122,38 @@ def _wallet(root: Path, name: str) -> Any:
     return w
 
 
-def _choose_script(pack: PolicyBundle) -> str:
-    return "reference" if pack.metadata.pack_name == "localnet-strong" else "bad_keyword_stuffed"
+class _PlayedScripts:
+    """The scripted model factory: each pack plays the script its miner plan names."""
+
+    def __init__(self, scripts_dir: Path, plays: dict[str, str]) -> None:
+        self.scripts_dir = scripts_dir
+        self.plays = plays  # pack_name -> plays
+        self.model_id = f"scripted:{scripts_dir.name}"
+
+    def __call__(self, instance: Any, pack: PolicyBundle) -> Any:
+        from clawbench.agent import ScriptedModel, ScriptToolCall, ScriptTurn, load_script
+
+        plays = self.plays.get(pack.metadata.pack_name, "bad_keyword_stuffed")
+        name, _, pad = plays.partition(":")
+        script = load_script(
+            self.scripts_dir / instance.name / f"{'reference' if name == 'pad' else name}.yaml"
+        )
+        if name == "pad":
+            extra = [
+                ScriptTurn(
+                    tool_calls=[
+                        ScriptToolCall(
+                            name="memory_search", arguments={"query": f"background note {i}"}
+                        )
+                    ]
+                )
+                for i in range(int(pad))
+            ]
+            script = script.model_copy(update={"turns": extra + list(script.turns)})
+        return ScriptedModel(script, instance.variables, name=f"scripted-{plays}")
 
 
-def _model(suite_dir: Path, console: Console) -> tuple[Any, str, str]:
+def _model(suite_dir: Path, plays: dict[str, str]) -> tuple[Any, str, str]:
     """The scripted model, unless TRAJECTORYRL_MODEL names a real one whose key is set."""
     wanted = os.environ.get("TRAJECTORYRL_MODEL", "")
     key_env = os.environ.get("TRAJECTORYRL_MODEL_API_KEY_ENV", "OPENAI_API_KEY")
@@ -117,14 +163,13 @@ def _model(suite_dir: Path, console: Console) -> tuple[Any, str, str]:
         base_url = os.environ.get("TRAJECTORYRL_MODEL_BASE_URL") or None
         client = OpenAIModel(wanted.split(":", 1)[1], base_url=base_url, api_key_env=key_env)
         return (lambda i, p: client), f"{wanted}@{base_url or 'default'}", f"real model {wanted}"
-    models = ScriptedModels(suite_dir / "scripts", choose=_choose_script)
+    models = _PlayedScripts(suite_dir / "scripts", plays)
     return (
         models,
         models.model_id,
-        (
-            "scripted model: the strong pack replays reference trajectories, the weak one keyword-stuffed "
-            "answers; scores show the pipeline, not pack quality"
-        ),
+        "scripted model: each pack replays a fixed trajectory ("
+        + ", ".join(f"{k} plays {v}" for k, v in sorted(plays.items()))
+        + "); the scores show the pipeline working, not how good a pack is with a real model",
     )
 
 
@@ -293,7 +338,20 @@ async def run_localnet(
     root, suite_dir = await asyncio.to_thread(_prepare, root, suite_dir)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))  # warnings and up
     console.print(f"[bold]localnet[/] in {root}")
-    model, model_id, model_note = _model(suite_dir, console)
+    base = {n: load_pack(PACKS / n) for n in ("strong", "weak")}
+    packs: dict[str, PolicyBundle] = {}
+    for plan in miners:  # every original pack is distinct; a copy is byte-identical to its source
+        if plan.copy_of is not None:
+            packs[plan.name] = packs[plan.copy_of]
+        else:
+            b = base[plan.pack]
+            packs[plan.name] = b.model_copy(
+                update={
+                    "metadata": b.metadata.model_copy(update={"pack_name": f"localnet-{plan.name}"})
+                }
+            )
+    plays = {packs[p.name].metadata.pack_name: p.plays for p in miners if p.copy_of is None}
+    model, model_id, model_note = _model(suite_dir, plays)
     console.print(f"model: {model_note}")
 
     chain = LocalChain(root / "chain.db", netuid=NETUID, block_time_s=BLOCK_TIME_S)
@@ -306,45 +364,47 @@ async def run_localnet(
     chain.register(vhot, validator_w.coldkey.ss58_address, stake=1000.0, validator_permit=True)
 
     names = {owner.hotkey.ss58_address: "owner (burn)", vhot: "validator"}
-    packs = {n: load_pack(PACKS / n) for n in ("strong", "weak")}
+    hotkeys: dict[str, str] = {}
+
+    async def start_miner(plan: MinerPlan, stack: AsyncExitStack) -> None:
+        w = _wallet(root, f"miner-{plan.name}")
+        hk = w.hotkey.ss58_address
+        hotkeys[plan.name] = hk
+        names[hk] = plan.name
+        chain.register(hk, w.coldkey.ss58_address, stake=10.0)
+        forge = create_local_forge_repo(root / "forge" / f"{plan.name}.git")
+        published = await asyncio.to_thread(
+            publish_pack,
+            packs[plan.name],
+            root / "miners" / plan.name,
+            remote_url=forge.as_uri(),
+            message=f"{plan.name}: publish pack",
+        )
+        claimed = published.pack_hash
+        if plan.claim_wrong_hash:  # a valid pack, but the claim names another pack's hash
+            claimed = pack_hash(base["strong" if plan.pack == "weak" else "weak"])
+        server = MinerServer(
+            w.hotkey,
+            chain.metagraph,
+            current=CurrentPack(
+                repo_url=forge.as_uri(), git_commit_hash=published.commit, pack_hash=claimed
+            ),
+            policy=AccessPolicy(metagraph_refresh_s=1.0),
+        )
+        port = await server.start("127.0.0.1", 0)
+        stack.push_async_callback(server.stop)
+        await chain.serve_endpoint(w, "127.0.0.1", port)
+        console.print(
+            f"miner {plan.name}: uid {chain.register(hk)}, port {port}, commit {published.commit[:10]}, "
+            f"pack {claimed[:10]}, plays {plays.get(packs[plan.name].metadata.pack_name)}"
+        )
+        await asyncio.sleep(1.1)  # push times have one-second resolution: keep the order strict
+
     async with AsyncExitStack() as stack:
         stack.push_async_callback(chain.close)
-        hotkeys: dict[str, str] = {}
         for plan in miners:
-            w = _wallet(root, f"miner-{plan.name}")
-            hk = w.hotkey.ss58_address
-            hotkeys[plan.name] = hk
-            names[hk] = plan.name
-            chain.register(hk, w.coldkey.ss58_address, stake=10.0)
-            forge = create_local_forge_repo(root / "forge" / f"{plan.name}.git")
-            pack = packs[plan.pack]
-            published = await asyncio.to_thread(
-                publish_pack,
-                pack,
-                root / "miners" / plan.name,
-                remote_url=forge.as_uri(),
-                message=f"{plan.name}: publish pack",
-            )
-            claimed = (
-                pack_hash(packs["strong" if plan.pack == "weak" else "weak"])
-                if plan.claim_wrong_hash
-                else published.pack_hash
-            )
-            server = MinerServer(
-                w.hotkey,
-                chain.metagraph,
-                current=CurrentPack(
-                    repo_url=forge.as_uri(), git_commit_hash=published.commit, pack_hash=claimed
-                ),
-                policy=AccessPolicy(metagraph_refresh_s=5.0),
-            )
-            port = await server.start("127.0.0.1", 0)
-            stack.push_async_callback(server.stop)
-            await chain.serve_endpoint(w, "127.0.0.1", port)
-            console.print(
-                f"miner {plan.name}: uid {chain.register(hk)}, port {port}, commit {published.commit[:10]}, pack {claimed[:10]}"
-            )
-            await asyncio.sleep(1.1)  # push times have one-second resolution: keep the order strict
+            if plan.join_epoch == 0:
+                await start_miner(plan, stack)
 
         cfg = ValidatorConfig(
             netuid=NETUID,
@@ -365,7 +425,10 @@ async def run_localnet(
             cfg, stack, chain=chain, wallet=validator_w, model=(model, model_id)
         )
         reports: list[EpochReport] = []
-        for _ in range(epochs):
+        for index in range(epochs):
+            for plan in miners:
+                if index > 0 and plan.join_epoch == index:
+                    await start_miner(plan, stack)
             block = chain.current_block()
             chain.advance(EPOCH_BLOCKS - block % EPOCH_BLOCKS)  # start of the next epoch
             block = chain.current_block()
