@@ -122,11 +122,13 @@ def _reconcile(args: argparse.Namespace) -> int:
 def _localnet(args: argparse.Namespace) -> int:
     import asyncio
 
-    from trajectoryrl.localnet import next_dir, run_localnet
+    from trajectoryrl.localnet import DEFAULT_MINERS, THREE_EPOCH_MINERS, next_dir, run_localnet
 
     root = args.dir or next_dir(Path.cwd())
+    miners = THREE_EPOCH_MINERS if args.plan == "three-epoch" else DEFAULT_MINERS
     result = asyncio.run(
         run_localnet(
+            miners=miners,
             root=root,
             epochs=args.epochs,
             suite_dir=args.suite_dir,
@@ -230,4 +232,11 @@ def register_all(sub: Any) -> None:
     )
     ln.add_argument("--suite-dir", type=Path, default=Path("scenarios"))
     ln.add_argument("--sandbox", choices=["local", "docker"], default="local")
+    ln.add_argument(
+        "--plan",
+        choices=["default", "three-epoch"],
+        default="default",
+        help="default: strong, weak, a later copy, a wrong hash; three-epoch: later packs better "
+        "by less and by more than delta (use --epochs 3)",
+    )
     ln.set_defaults(handler=_localnet)
