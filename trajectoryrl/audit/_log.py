@@ -15,7 +15,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import structlog
 from pydantic import BaseModel, ConfigDict, Field
+
+log = structlog.get_logger("trajectoryrl.audit")
 
 GENESIS = "0" * 64
 
@@ -45,7 +48,10 @@ class AuditProblem(BaseModel):
 
 class AuditLog:
     """Appends are serialised, flushed and fsynced: an entry that was acknowledged survives a
-    crash. A torn last line (crash mid-write) is reported by ``verify`` as ``unreadable``."""
+    crash. A crash in the middle of an append leaves a final line without its newline (every
+    entry is written as one line ending in ``\\n``); such an entry was never acknowledged, so
+    opening the log cuts it, keeps its bytes in ``<path>.torn`` and logs ``audit_torn_line``.
+    Damage anywhere else is evidence, never cut: ``verify_log`` reports it."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -55,6 +61,7 @@ class AuditLog:
         self._seq = 0
         self._keys: set[tuple[int, str]] = set()
         if self.path.exists():
+            self._cut_torn_tail()
             for entry in self._read_valid_prefix():
                 self._head, self._seq = entry.hash, entry.seq + 1
                 self._keys.add((entry.epoch, entry.kind))
@@ -62,6 +69,43 @@ class AuditLog:
     @property
     def head(self) -> str:
         return self._head
+
+    def _cut_torn_tail(self) -> None:
+        with self.path.open("r+b") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            if size == 0:
+                return
+            fh.seek(size - 1)
+            if fh.read(1) == b"\n":
+                return
+            # Find the start of the unterminated last line.
+            start, chunk = size, 4096
+            while start > 0:
+                lo = max(0, start - chunk)
+                fh.seek(lo)
+                block = fh.read(start - lo)
+                nl = block.rfind(b"\n")
+                if nl >= 0:
+                    start = lo + nl + 1
+                    break
+                start = lo
+            fh.seek(start)
+            torn = fh.read()
+            with self.path.with_name(self.path.name + ".torn").open("ab") as side:
+                side.write(torn + b"\n")
+                side.flush()
+                os.fsync(side.fileno())
+            fh.truncate(start)
+            fh.flush()
+            os.fsync(fh.fileno())
+        log.warning(
+            "audit_torn_line",
+            path=str(self.path),
+            offset=start,
+            bytes=len(torn),
+            kept_in=str(self.path.with_name(self.path.name + ".torn")),
+            detail="a crash interrupted an append; the unacknowledged entry was cut",
+        )
 
     def _read_valid_prefix(self) -> list[AuditEntry]:
         out = []
