@@ -9,7 +9,9 @@ One epoch, in resumable steps, each committed atomically with its status:
     weights_set -> the chain accepted the weights
 
 A restart (even after kill -9) looks at the latest epoch's status and continues from there;
-cached episodes are reused, audit entries are appended once. Between epochs the current
+cached episodes are reused, audit entries are appended once. A step's audit entry is built
+from what the store committed, after the commit, and a restart first writes any entry a kill
+kept from being written, so no committed step is ever missing from the audit log. Between epochs the current
 winner's weights are re-set whenever the chain's rate limit allows.
 """
 
@@ -37,7 +39,7 @@ from trajectoryrl.validator._types import (
     Verified,
     Verifier,
 )
-from trajectoryrl.winner import Candidate, WinnerParams, decide
+from trajectoryrl.winner import Candidate, Decision, WinnerParams, decide
 
 log = structlog.get_logger("trajectoryrl.validator")
 
@@ -133,6 +135,7 @@ class Validator:
         self.store.begin_epoch(epoch, seed, block)
         started = self.clock()
         status = self.store.epoch(epoch)["status"]  # type: ignore[index]
+        self._audit_committed(epoch)
         # Each step commits before the next starts; a stop request (SIGTERM) is honoured
         # between steps, and a restart resumes at the recorded status.
         if status == "collecting":
@@ -175,8 +178,9 @@ class Validator:
         verified = await asyncio.gather(
             *(self._verify_one(epoch, sub, metagraph, commitments, block) for sub in received)
         )
+        log.debug("verification_done", epoch=epoch, results=dict(verified))
         self.store.set_epoch_status(epoch, "collected")
-        self.audit.append_once(epoch, "verification", {"results": dict(verified)})
+        self._audit_committed(epoch)
 
     async def _commitments(self) -> dict[str, Any]:
         try:
@@ -322,12 +326,13 @@ class Validator:
             # epoch; the packs carry over and nobody is zeroed.
             detail = json.dumps(dict(failed), sort_keys=True)
             self.store.set_epoch_status(epoch, "no_weights", detail)
-            self.audit.append_once(epoch, "scores", {"scores": scores, "unevaluated": dict(failed)})
+            self._audit_committed(epoch)
             self.metrics.evaluator_failures.inc(len(failed))
             log.warning("epoch_not_evaluated", epoch=epoch, unevaluated=dict(failed))
             return "no_weights"
+        log.debug("scores", epoch=epoch, scores=scores)
         self.store.set_epoch_status(epoch, "evaluated")
-        self.audit.append_once(epoch, "scores", {"scores": scores})
+        self._audit_committed(epoch)
         return "evaluated"
 
     # -- step 3: the decision -------------------------------------------------------------
@@ -379,9 +384,45 @@ class Validator:
                 "decided" if decision.weights else "no_weights",
                 "" if decision.weights else "nobody to pay",
             )
-        self.audit.append_once(epoch, "decision", json.loads(decision.model_dump_json()))
+        self._audit_committed(epoch)
         log.info("decided", epoch=epoch, winner=decision.winner_hotkey, burned=decision.burned)
         return "decided" if decision.weights else "no_weights"
+
+    # -- the audit trail of committed steps ------------------------------------------------
+    def _audit_committed(self, epoch: int) -> None:
+        """Append (once each, in step order) the entries of every step the store has committed,
+        built from the store, so an entry lost to a kill after its step's commit is written on
+        restart with the content an uninterrupted run would have written."""
+        row = self.store.epoch(epoch)
+        if row is None or row["status"] == "collecting":
+            return
+        status = row["status"]
+        self.audit.append_once(
+            epoch,
+            "verification",
+            {"results": {r["hotkey"]: r["reason"] for r in self.store.verifications(epoch)}},
+        )
+        if status == "collected":
+            return
+        decision = self.store.decision(epoch)
+        scores: dict[str, Any] = {
+            "scores": {
+                r["hotkey"]: {"final": r["final"], "qualified": bool(r["qualified"])}
+                for r in self.store.pack_scores(epoch)
+            }
+        }
+        if status == "no_weights" and decision is None:
+            scores["unevaluated"] = json.loads(row["detail"])  # the evaluator failed
+        self.audit.append_once(epoch, "scores", scores)
+        if decision is not None:
+            made = Decision(
+                winner_hotkey=decision["winner_hotkey"],
+                winner_uid=decision["winner_uid"],
+                weights={int(k): v for k, v in json.loads(decision["weights_json"]).items()},
+                burned=bool(decision["burned"]),
+                steps=json.loads(decision["steps_json"]),
+            )
+            self.audit.append_once(epoch, "decision", json.loads(made.model_dump_json()))
 
     # -- step 4: weights ------------------------------------------------------------------
     async def _set_weights(self, epoch: int) -> str:
