@@ -123,11 +123,14 @@ class HarnessEvaluator:
             model_id=self.model_id,
             sandbox=self.sandbox.name,
         )
-        cached = await asyncio.to_thread(self.store.cached_evaluation, key)
-        if cached is not None:
-            self.metrics.episodes.labels(cached="yes").inc()
-            return EpisodeScore.model_validate_json(cached[0]), True, key
+        # The slot is taken before anything else is awaited: asyncio's semaphore is FIFO, so
+        # episodes start in the order the caller asked for them (new packs first when the
+        # budget is short), whatever order thread work would finish in.
         async with self._sem:
+            cached = await asyncio.to_thread(self.store.cached_evaluation, key)
+            if cached is not None:
+                self.metrics.episodes.labels(cached="yes").inc()
+                return EpisodeScore.model_validate_json(cached[0]), True, key
             reserved = 0.0
             if self.budget is not None:
                 try:
