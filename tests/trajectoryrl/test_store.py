@@ -98,3 +98,22 @@ def test_first_received_block_is_the_earliest(tmp_path: Path) -> None:
     s.record_submission(2, "hk", 1, "u", "c", "p", 240, received_at=2000.0)
     assert s.first_received("hk", "p") == (120, 1000.0)
     assert s.first_received("hk", "other") is None
+
+
+def test_a_restart_keeps_the_first_receipt_of_an_unchanged_submission(tmp_path: Path) -> None:
+    s = Store(tmp_path / "v.db")
+    s.record_submission(1, "hk", 1, "u", "c", "p", 120, received_at=1000.0)
+    s.record_submission(
+        1, "hk", 1, "u", "c", "p", 125, received_at=1060.0
+    )  # asked again after a restart
+    assert s.first_received("hk", "p") == (120, 1000.0)
+    s.record_submission(
+        1, "hk", 1, "u", "c2", "p2", 126, received_at=1070.0
+    )  # a different pack: its own receipt
+    row = s.submissions(1)[0]
+    assert (row["pack_hash"], row["received_block"], row["received_at"], row["commit_hash"]) == (
+        "p2",
+        126,
+        1070.0,
+        "c2",
+    )

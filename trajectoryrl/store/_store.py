@@ -129,8 +129,17 @@ class Store:
         received_at: float = 0.0,
     ) -> None:
         with self.transaction() as c:
+            # Asked again in the same epoch (a restart): the same pack keeps its first receipt,
+            # so a crash never makes a submission look later than it was.
             c.execute(
-                "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (epoch, hotkey) DO UPDATE SET "
+                "received_block = CASE WHEN submissions.pack_hash = excluded.pack_hash "
+                "THEN submissions.received_block ELSE excluded.received_block END, "
+                "received_at = CASE WHEN submissions.pack_hash = excluded.pack_hash "
+                "THEN submissions.received_at ELSE excluded.received_at END, "
+                "uid = excluded.uid, repo_url = excluded.repo_url, "
+                "commit_hash = excluded.commit_hash, pack_hash = excluded.pack_hash",
                 (epoch, hotkey, uid, repo_url, commit_hash, pack_hash, block, received_at),
             )
 
