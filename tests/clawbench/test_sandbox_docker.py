@@ -26,22 +26,47 @@ from clawbench.world import World
 pytestmark = pytest.mark.docker
 
 FIXTURES = {
-    "inbox.json": json.dumps([
-        {"id": "m1", "sender": "ops@corp.example", "subject": "Disk alert — db-2",
-         "body": "Disk at 91% on db-2", "received_ts": "2026-02-12T08:00:00-08:00",
-         "labels": [], "is_urgent": True},
-        {"id": "m2", "sender": "kim@corp.example", "subject": "Lunch", "body": "Noon?",
-         "received_ts": "2026-02-12T07:00:00-08:00", "labels": [], "is_urgent": False},
-    ]),
-    "slack_messages.json": json.dumps([
-        {"id": "s1", "channel": "#ops", "author": "kim", "text": "db-2 is filling up",
-         "timestamp": "2026-02-12T08:05:00-08:00"},
-    ]),
+    "inbox.json": json.dumps(
+        [
+            {
+                "id": "m1",
+                "sender": "ops@corp.example",
+                "subject": "Disk alert — db-2",
+                "body": "Disk at 91% on db-2",
+                "received_ts": "2026-02-12T08:00:00-08:00",
+                "labels": [],
+                "is_urgent": True,
+            },
+            {
+                "id": "m2",
+                "sender": "kim@corp.example",
+                "subject": "Lunch",
+                "body": "Noon?",
+                "received_ts": "2026-02-12T07:00:00-08:00",
+                "labels": [],
+                "is_urgent": False,
+            },
+        ]
+    ),
+    "slack_messages.json": json.dumps(
+        [
+            {
+                "id": "s1",
+                "channel": "#ops",
+                "author": "kim",
+                "text": "db-2 is filling up",
+                "timestamp": "2026-02-12T08:05:00-08:00",
+            },
+        ]
+    ),
 }
 CALLS: list[tuple[str, dict[str, Any]]] = [
     ("exec", {"command": "himalaya envelope list"}),
     ("exec", {"command": "himalaya message read m1"}),
-    ("exec", {"command": "himalaya message send -H 'To: kim@corp.example' -H 'Subject: Re' 'On it ✓'"}),
+    (
+        "exec",
+        {"command": "himalaya message send -H 'To: kim@corp.example' -H 'Subject: Re' 'On it ✓'"},
+    ),
     ("slack", {"action": "sendMessage", "to": "#ops", "content": "cleaning db-2"}),
     ("slack", {"action": "readMessages", "channel": "ops"}),
     ("read", {"path": "USER.md"}),
@@ -52,21 +77,29 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
 
 def mock_instance(fixtures: dict[str, str] | None = None) -> ScenarioInstance:
     spec = ScenarioSpec(name="ops_demo", tools=["exec", "slack", "read"], prompt="Triage.")
-    return ScenarioInstance(spec=spec, seed=3, content_hash="0" * 64,
-                            fixtures=FIXTURES if fixtures is None else fixtures,
-                            workspace={"USER.md": "Name: Alex"})
+    return ScenarioInstance(
+        spec=spec,
+        seed=3,
+        content_hash="0" * 64,
+        fixtures=FIXTURES if fixtures is None else fixtures,
+        workspace={"USER.md": "Name: Alex"},
+    )
 
 
 def shell_instance(files: dict[str, str] | None = None) -> ScenarioInstance:
-    spec = ScenarioSpec(name="shell_demo", tools=["exec"], prompt="p",
-                        real_workspace=RealWorkspace(dir="repo"))
-    return ScenarioInstance(spec=spec, seed=1, content_hash="0" * 64,
-                            real_workspace=files or {"hello.txt": "hello\n"})
+    spec = ScenarioSpec(
+        name="shell_demo", tools=["exec"], prompt="p", real_workspace=RealWorkspace(dir="repo")
+    )
+    return ScenarioInstance(
+        spec=spec, seed=1, content_hash="0" * 64, real_workspace=files or {"hello.txt": "hello\n"}
+    )
 
 
 @pytest.fixture
 def sandbox(sandbox_image: str) -> Iterator[DockerSandbox]:
-    sb = DockerSandbox(sandbox_image, mem_limit="192m", pids_limit=64, wall_time_s=20, exec_timeout_s=20)
+    sb = DockerSandbox(
+        sandbox_image, mem_limit="192m", pids_limit=64, wall_time_s=20, exec_timeout_s=20
+    )
     yield sb
     leftovers = sb.containers()
     sb.close()
@@ -96,7 +129,7 @@ async def test_same_results_as_the_in_process_world(sandbox: DockerSandbox) -> N
 
 
 async def test_bad_fixtures_are_the_same_scenario_error(sandbox: DockerSandbox) -> None:
-    bad = {"inbox.json": "[{\"id\": 1}"}
+    bad = {"inbox.json": '[{"id": 1}'}
     with pytest.raises(ScenarioError) as local:
         World(mock_instance(bad))
     with pytest.raises(ScenarioError) as remote:
@@ -105,11 +138,17 @@ async def test_bad_fixtures_are_the_same_scenario_error(sandbox: DockerSandbox) 
     assert remote.value.code == local.value.code == "fixture_invalid"
 
 
-async def test_the_container_is_locked_down(sandbox: DockerSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_container_is_locked_down(
+    sandbox: DockerSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CLAWBENCH_PLANTED", "x")
     async with sandbox.session(shell_instance()) as s:
         info = sandbox.api.inspect_container(s.container_id)
-        out = (await s.call("exec", {"command": "id -u; cat /proc/self/status | grep CapEff; hostname"})).content
+        out = (
+            await s.call(
+                "exec", {"command": "id -u; cat /proc/self/status | grep CapEff; hostname"}
+            )
+        ).content
     hc, cfg = info["HostConfig"], info["Config"]
     assert hc["NetworkMode"] == "none" and hc["ReadonlyRootfs"] is True
     assert hc["CapDrop"] == ["ALL"] and hc["SecurityOpt"] == ["no-new-privileges"]
@@ -205,9 +244,21 @@ async def test_an_infinite_loop_is_killed_at_the_deadline(sandbox: DockerSandbox
 
 async def test_writes_outside_the_workspace_are_refused(sandbox: DockerSandbox) -> None:
     # Paths inside the container (not the host's temp dirs).
-    targets = ["/x", "/tmp/x", "/var/tmp/x", "/etc/passwd", "/opt/clawbench/server.py",  # noqa: S108
-               "/dev/shm/x", "/dev/mqueue/x",  # noqa: S108 "/dev/x", "/proc/1/fd/1", "/root/x", "/home/x",
-               "/sys/fs/cgroup/pids/pids.max", "/workspace/ok.txt"]
+    targets = [
+        "/x",
+        "/tmp/x",
+        "/var/tmp/x",
+        "/etc/passwd",
+        "/opt/clawbench/server.py",
+        "/dev/shm/x",
+        "/dev/mqueue/x",
+        "/dev/x",
+        "/proc/1/fd/1",
+        "/root/x",
+        "/home/x",
+        "/sys/fs/cgroup/pids/pids.max",
+        "/workspace/ok.txt",
+    ]
     code = (
         f"for t in {targets!r}:\n"
         "    try:\n"
@@ -237,6 +288,7 @@ async def test_concurrent_sessions_are_isolated(sandbox: DockerSandbox) -> None:
             await s.call("exec", {"command": f"echo {tag} > mine.txt"})
             await asyncio.sleep(0.2)
             return [(await s.call("exec", {"command": "cat mine.txt; ls"})).content]
+
     a, b = await asyncio.gather(episode("alpha"), episode("beta"))
     assert a == ["alpha\nhello.txt\nmine.txt\n"] and b == ["beta\nhello.txt\nmine.txt\n"]
 
@@ -247,7 +299,9 @@ def test_orphans_of_dead_runs_are_removed(sandbox: DockerSandbox) -> None:
     api = sandbox.api
     labels = {LABEL: "1", LABEL_HOST: socket.gethostname()}
     orphan = api.create_container(sandbox.image, labels={**labels, LABEL_PID: str(dead.pid)})["Id"]
-    alive = api.create_container(sandbox.image, labels={**labels, LABEL_PID: str(os.getpid())})["Id"]
+    alive = api.create_container(sandbox.image, labels={**labels, LABEL_PID: str(os.getpid())})[
+        "Id"
+    ]
     try:
         assert sandbox.cleanup_orphans() >= 1
         ids = {c["Id"] for c in api.containers(all=True, filters={"label": f"{LABEL}=1"})}
@@ -272,8 +326,10 @@ def test_a_mismatched_or_missing_image_is_refused(sandbox: DockerSandbox) -> Non
     with pytest.raises(SandboxError) as missing:
         DockerSandbox("clawbench-sandbox:no-such-version").check_image()
     assert missing.value.code == "sandbox_image_missing"
+
     async def start() -> None:
         async with DockerSandbox("clawbench-sandbox:no-such-version").session(mock_instance()):
             pass
+
     with pytest.raises(SandboxError):
         asyncio.run(start())
