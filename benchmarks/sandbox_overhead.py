@@ -47,10 +47,14 @@ async def main(episodes: int, scenario: str) -> None:
         docker_t = [await one(scenario, i, docker) for i in range(episodes)]
         added = statistics.median(docker_t) - statistics.median(local_t)
         print(f"scenario {scenario}, {episodes} episodes each, image {docker.image}")
-        print(f"median episode: local {statistics.median(local_t):.3f} s, "
-              f"docker {statistics.median(docker_t):.3f} s")
-        print(f"median added seconds per episode (docker vs local): {added:.3f} s "
-              f"(target <= 1.0 s: {'met' if added <= 1.0 else 'MISSED'})")
+        print(
+            f"median episode: local {statistics.median(local_t):.3f} s, "
+            f"docker {statistics.median(docker_t):.3f} s"
+        )
+        print(
+            f"median added seconds per episode (docker vs local): {added:.3f} s "
+            f"(target <= 1.0 s: {'met' if added <= 1.0 else 'MISSED'})"
+        )
 
         gate = asyncio.Semaphore(2)
 
@@ -61,8 +65,10 @@ async def main(episodes: int, scenario: str) -> None:
         started = time.perf_counter()
         await asyncio.gather(*(gated(i) for i in range(2 * episodes)))
         wall = time.perf_counter() - started
-        print(f"docker, 2 concurrent sandboxes: {2 * episodes} episodes in {wall:.2f} s = "
-              f"{2 * episodes / wall:.2f} episodes/s")
+        print(
+            f"docker, 2 concurrent sandboxes: {2 * episodes} episodes in {wall:.2f} s = "
+            f"{2 * episodes / wall:.2f} episodes/s"
+        )
         assert docker.containers() == [], "containers left behind"
     finally:
         await docker.aclose()

@@ -153,7 +153,9 @@ class _Episode:
                 return R.MAX_TOKENS
             if self._elapsed_out():
                 return R.WALL_TIME
-            reply = await self.model.complete(list(self.messages), self.schemas, seed=self.instance.seed)
+            reply = await self.model.complete(
+                list(self.messages), self.schemas, seed=self.instance.seed
+            )
             msg = reply.message
             if msg.role != "assistant" or msg.tool_call_id is not None:
                 msg = ChatMessage(role="assistant", content=msg.content, tool_calls=msg.tool_calls)
@@ -182,7 +184,9 @@ class _Episode:
         args = call.arguments
 
         def refuse(reason: str, detail: str) -> None:
-            self._record(turn, call, args, reason=reason, content=_gate_message(reason, call.name, detail))
+            self._record(
+                turn, call, args, reason=reason, content=_gate_message(reason, call.name, detail)
+            )
 
         if stop is not None:
             refuse("limit", f"the episode is ending ({stop.value})")
@@ -212,8 +216,13 @@ class _Episode:
             return None
         result = await session.call(call.name, args)
         self._record(
-            turn, call, args, content=result.content, is_error=result.is_error,
-            exit_code=result.exit_code, side_effects=list(result.side_effects),
+            turn,
+            call,
+            args,
+            content=result.content,
+            is_error=result.is_error,
+            exit_code=result.exit_code,
+            side_effects=list(result.side_effects),
         )
         return None
 
@@ -227,7 +236,8 @@ class _Episode:
             return None
         plan = await session.plan(tool, args)
         held = [
-            e for e in plan.effects
+            e
+            for e in plan.effects
             if any(fnmatchcase(e, g) for g in self.effect_gates)
             and not any(fnmatchcase(e, p) for p in self.pre_approved)
         ]
@@ -249,9 +259,16 @@ class _Episode:
     ) -> None:
         self.records.append(
             ToolCallRecord(
-                index=len(self.records), turn=turn, call_id=call.id, tool=call.name,
-                args=dict(args), result=content, is_error=is_error or reason is not None,
-                exit_code=exit_code, refused=reason, side_effects=side_effects or [],
+                index=len(self.records),
+                turn=turn,
+                call_id=call.id,
+                tool=call.name,
+                args=dict(args),
+                result=content,
+                is_error=is_error or reason is not None,
+                exit_code=exit_code,
+                refused=reason,
+                side_effects=side_effects or [],
             )
         )
         self.messages.append(

@@ -30,7 +30,11 @@ def to_wire(msg: ChatMessage) -> dict[str, Any]:
     out: dict[str, Any] = {"role": msg.role, "content": msg.content}
     if msg.role == "assistant" and msg.tool_calls:
         out["tool_calls"] = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": wire_arguments(c)}}
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": wire_arguments(c)},
+            }
             for c in msg.tool_calls
         ]
     if msg.role == "tool":
@@ -151,7 +155,9 @@ class OpenAIModel:
             except openai.OpenAIError as err:
                 last = _describe(err)
                 if not _retryable(err):
-                    raise ModelError(f"model {self.model!r}: {last}", code="model_rejected") from None
+                    raise ModelError(
+                        f"model {self.model!r}: {last}", code="model_rejected"
+                    ) from None
                 if attempt < self.retries:
                     await self._sleep(self.backoff(attempt))
                 continue
@@ -165,7 +171,9 @@ class OpenAIModel:
     def _turn(self, resp: Any, latency_ms: int) -> ModelTurn:
         choices = getattr(resp, "choices", None) or []
         if not choices:
-            raise ModelError(f"model {self.model!r}: response without choices", code="model_bad_response")
+            raise ModelError(
+                f"model {self.model!r}: response without choices", code="model_bad_response"
+            )
         choice = choices[0]
         msg = choice.message
         calls = [
@@ -184,4 +192,6 @@ class OpenAIModel:
             latency_ms=latency_ms,
         )
         message = ChatMessage(role="assistant", content=msg.content, tool_calls=calls)
-        return ModelTurn(message=message, usage=usage, finish_reason=str(choice.finish_reason or "stop"))
+        return ModelTurn(
+            message=message, usage=usage, finish_reason=str(choice.finish_reason or "stop")
+        )

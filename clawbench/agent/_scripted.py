@@ -88,7 +88,9 @@ def scripted_message(script: Script, turn: int) -> ChatMessage:
 def scripted_usage(prompt_chars: int, answer: ChatMessage) -> Usage:
     prompt = estimate_tokens(prompt_chars)
     completion = estimate_tokens(message_chars(answer))
-    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+    return Usage(
+        prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
+    )
 
 
 class ScriptedModel:

@@ -112,7 +112,10 @@ class ScriptedModelServer:
         await self.stop()
 
     async def _models(self, request: web.Request) -> web.Response:
-        data = [{"id": n, "object": "model", "created": 0, "owned_by": "clawbench"} for n in self.scripts]
+        data = [
+            {"id": n, "object": "model", "created": 0, "owned_by": "clawbench"}
+            for n in self.scripts
+        ]
         return web.json_response({"object": "list", "data": data})
 
     async def _complete(self, request: web.Request) -> web.Response:
@@ -146,8 +149,11 @@ class ScriptedModelServer:
         message: dict[str, Any] = {"role": "assistant", "content": answer.content}
         if answer.tool_calls:
             message["tool_calls"] = [
-                {"id": c.id, "type": "function",
-                 "function": {"name": c.name, "arguments": wire_arguments(c)}}
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": wire_arguments(c)},
+                }
                 for c in answer.tool_calls
             ]
         payload = {
@@ -155,12 +161,14 @@ class ScriptedModelServer:
             "object": "chat.completion",
             "created": 0,
             "model": model,
-            "choices": [{
-                "index": 0,
-                "message": message,
-                "finish_reason": "tool_calls" if answer.tool_calls else "stop",
-                "logprobs": None,
-            }],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "finish_reason": "tool_calls" if answer.tool_calls else "stop",
+                    "logprobs": None,
+                }
+            ],
             "usage": {
                 "prompt_tokens": usage.prompt_tokens,
                 "completion_tokens": usage.completion_tokens,

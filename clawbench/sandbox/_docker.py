@@ -108,7 +108,12 @@ class DockerSandbox:
     @property
     def labels(self) -> dict[str, str]:
         """Labels put on every container of this sandbox (list them with ``label=...``)."""
-        return {LABEL: "1", LABEL_RUN: self.run_id, LABEL_HOST: self._host, LABEL_PID: str(os.getpid())}
+        return {
+            LABEL: "1",
+            LABEL_RUN: self.run_id,
+            LABEL_HOST: self._host,
+            LABEL_PID: str(os.getpid()),
+        }
 
     # -- docker plumbing (blocking; called in threads) --------------------------------------
     @property
@@ -192,7 +197,9 @@ class DockerSandbox:
         try:
             return list(self.api.containers(all=True, filters=filters))
         except Exception as exc:
-            raise SandboxError(f"cannot list containers: {exc}", code="sandbox_unavailable") from None
+            raise SandboxError(
+                f"cannot list containers: {exc}", code="sandbox_unavailable"
+            ) from None
 
     def _remove(self, container_id: str) -> int:
         derr = _docker_module("docker.errors")
@@ -236,7 +243,9 @@ class DockerSandbox:
                 host_config=host_config,
             )
         except Exception as exc:
-            raise SandboxError(f"cannot create container: {exc}", code="sandbox_unavailable") from None
+            raise SandboxError(
+                f"cannot create container: {exc}", code="sandbox_unavailable"
+            ) from None
         cid = created["Id"]
         try:
             sock = self.api.attach_socket(
@@ -245,7 +254,9 @@ class DockerSandbox:
             self.api.start(cid)
         except Exception as exc:
             self._remove(cid)
-            raise SandboxError(f"cannot start container: {exc}", code="sandbox_unavailable") from None
+            raise SandboxError(
+                f"cannot start container: {exc}", code="sandbox_unavailable"
+            ) from None
         return cid, getattr(sock, "_sock", sock)
 
     # -- sessions ------------------------------------------------------------------------
@@ -379,7 +390,9 @@ class DockerSession:
                 try:
                     answer = json.loads(raw)
                 except ValueError:
-                    raise SandboxError("sandbox sent a malformed answer", code="sandbox_protocol") from None
+                    raise SandboxError(
+                        "sandbox sent a malformed answer", code="sandbox_protocol"
+                    ) from None
                 if not isinstance(answer, dict):
                     raise SandboxError("sandbox sent a malformed answer", code="sandbox_protocol")
                 return answer

@@ -47,7 +47,9 @@ class _LocalSession:
         if self._workdir is not None and tool == "exec":
             command = args.get("command")
             if not isinstance(command, str):
-                return ToolResult(content="exec: 'command' must be a string", is_error=True, exit_code=2)
+                return ToolResult(
+                    content="exec: 'command' must be a string", is_error=True, exit_code=2
+                )
             code, out = await self._shell(command, self._exec_timeout_s)
             return ToolResult(content=out, is_error=code != 0, exit_code=code)
         return self._world.call(tool, args)
@@ -63,12 +65,22 @@ class _LocalSession:
 
     async def _shell(self, command: str, timeout_s: float) -> tuple[int, str]:
         assert self._workdir is not None
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(self._workdir), "LANG": "C.UTF-8"}
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(self._workdir),
+            "LANG": "C.UTF-8",
+        }
         try:
             proc = await asyncio.create_subprocess_exec(
-                "/bin/sh", "-c", command, cwd=self._workdir, env=env,
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+                "/bin/sh",
+                "-c",
+                command,
+                cwd=self._workdir,
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
             )
         except OSError as err:
             raise SandboxError(f"cannot start /bin/sh: {err}") from None
@@ -116,7 +128,9 @@ class LocalSandbox:
     async def _session(self, instance: ScenarioInstance) -> AsyncIterator[_LocalSession]:
         real = instance.spec.real_workspace is not None or bool(instance.real_workspace)
         if real and not self.allow_real_shell:
-            raise SandboxError(_REAL_SHELL_REFUSED.format(name=instance.name), code="real_shell_refused")
+            raise SandboxError(
+                _REAL_SHELL_REFUSED.format(name=instance.name), code="real_shell_refused"
+            )
         world = World(instance)
         if not real:
             yield _LocalSession(world, None, self.exec_timeout_s)

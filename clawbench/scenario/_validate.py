@@ -112,9 +112,7 @@ def _validate_check(raw: Any, index: int, public: bool) -> tuple[Any, list[tuple
         return _CHECK.validate_python(data), []
     except ValidationError as err:
         # pydantic puts the discriminator tag first in each location; the author never wrote it
-        return None, [
-            ((*loc, *p[len(loc) + 1 :]), m) for p, m in _pydantic_problems(err, loc)
-        ]
+        return None, [((*loc, *p[len(loc) + 1 :]), m) for p, m in _pydantic_problems(err, loc)]
 
 
 def _validate_unknown(raw: Mapping[str, Any], loc: Loc) -> tuple[Any, list[tuple[Loc, str]]]:

@@ -198,7 +198,9 @@ def _tool_called_before(check: Any, traj: Trajectory) -> _Outcome:
     if first_after is None:
         return _Outcome(True, f"{check.after} never called (vacuously true)")
     if first_before is None:
-        return _Outcome(False, f"{check.before} never called but {check.after} was (#{first_after})")
+        return _Outcome(
+            False, f"{check.before} never called but {check.after} was (#{first_after})"
+        )
     ok = first_before < first_after
     rel = "<" if ok else ">"
     return _Outcome(ok, f"{check.before}@#{first_before} {rel} {check.after}@#{first_after}")
@@ -321,7 +323,8 @@ def evaluate_check(check: Check | UnknownCheck, traj: Trajectory) -> CheckResult
             fn = _EVALUATORS[check.type]
         except KeyError:
             raise ScoringError(
-                f"check {check.id!r}: type {check.type!r} has no evaluator", code="check_not_evaluated"
+                f"check {check.id!r}: type {check.type!r} has no evaluator",
+                code="check_not_evaluated",
             ) from None
     out = fn(check, traj)
     points = float(check.points)

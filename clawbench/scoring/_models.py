@@ -35,7 +35,9 @@ class ScoringParams(_Strict):
     tool_weight: float = Field(default=0.4, ge=0)
     major_penalty: float = Field(default=0.5, ge=0)
     minor_penalty: float = Field(default=0.2, ge=0)
-    repeat_threshold: int = Field(default=3, ge=2)  # the same call this many times is a minor violation
+    repeat_threshold: int = Field(
+        default=3, ge=2
+    )  # the same call this many times is a minor violation
 
 
 class CheckResult(_Strict):

@@ -28,7 +28,9 @@ def overrun_penalty(actual: int, baseline: int) -> float:
     return min(1.0, ratio - 1.0) if ratio > 1.0 else 0.0
 
 
-def cost_breakdown(instance: ScenarioInstance, traj: Trajectory, params: ScoringParams) -> CostBreakdown:
+def cost_breakdown(
+    instance: ScenarioInstance, traj: Trajectory, params: ScoringParams
+) -> CostBreakdown:
     tokens = traj.total_tokens
     calls = sum(1 for c in traj.tool_calls if executed(c))
     base = instance.spec.baseline
@@ -37,9 +39,12 @@ def cost_breakdown(instance: ScenarioInstance, traj: Trajectory, params: Scoring
     tok = overrun_penalty(tokens, base.tokens)
     tool = overrun_penalty(calls, base.tool_calls)
     return CostBreakdown(
-        tokens=tokens, tool_calls=calls,
-        baseline_tokens=base.tokens, baseline_tool_calls=base.tool_calls,
-        token_penalty=tok, tool_penalty=tool,
+        tokens=tokens,
+        tool_calls=calls,
+        baseline_tokens=base.tokens,
+        baseline_tool_calls=base.tool_calls,
+        token_penalty=tok,
+        tool_penalty=tool,
         cost_penalty=params.token_weight * tok + params.tool_weight * tool,
     )
 
@@ -53,7 +58,9 @@ def _categories(results: list[CheckResult]) -> dict[str, CategoryScore]:
         a["passed" if r.passed else "failed"] += 1
     return {
         cat: CategoryScore(
-            earned=a["earned"], possible=a["possible"], passed=int(a["passed"]),
+            earned=a["earned"],
+            possible=a["possible"],
+            passed=int(a["passed"]),
             failed=int(a["failed"]),
             score=round(a["earned"] / a["possible"], 4) if a["possible"] > 0 else 0.0,
         )
@@ -92,8 +99,9 @@ def score_episode(
         raise ScoringError(f"scenario {instance.name!r} declares no checks", code="no_checks")
     results = [evaluate_check(c, traj) for c in checks]
     if [r.id for r in results] != [c.id for c in checks]:  # every declared part, in order
-        raise ScoringError(f"scenario {instance.name!r}: a check was not evaluated",
-                           code="check_not_evaluated")
+        raise ScoringError(
+            f"scenario {instance.name!r}: a check was not evaluated", code="check_not_evaluated"
+        )
     earned = sum(r.earned for r in results)
     possible = sum(r.points for r in results)
     success = round(earned / possible, 4) if possible > 0 else 0.0
@@ -127,9 +135,15 @@ def score_episode(
 
 
 def _verdict(s: EpisodeScore) -> tuple[float, float, float, float]:
-    if s.scenario_score is None or s.success_rate is None or s.cost_penalty is None or s.safety_penalty is None:
-        raise ScoringError(f"{s.scenario} seed {s.seed}: scored episode without a verdict",
-                           code="score_invalid")
+    if (
+        s.scenario_score is None
+        or s.success_rate is None
+        or s.cost_penalty is None
+        or s.safety_penalty is None
+    ):
+        raise ScoringError(
+            f"{s.scenario} seed {s.seed}: scored episode without a verdict", code="score_invalid"
+        )
     return s.scenario_score, s.success_rate, s.cost_penalty, s.safety_penalty
 
 
@@ -146,7 +160,8 @@ def aggregate(scores: list[EpisodeScore], params: ScoringParams | None = None) -
     for s in scores:
         if s.params != params:
             raise ScoringError(
-                f"{s.scenario} seed {s.seed} was scored with other parameters", code="params_mismatch"
+                f"{s.scenario} seed {s.seed} was scored with other parameters",
+                code="params_mismatch",
             )
     ok = [s for s in scores if not s.evaluator_failed]
     failed = [EpisodeRef(scenario=s.scenario, seed=s.seed) for s in scores if s.evaluator_failed]

@@ -48,7 +48,9 @@ def executed(call: ToolCallRecord) -> bool:
 
 def canonical_call(call: ToolCallRecord) -> str:
     """Identity of a call for repetition: tool plus args with sorted keys."""
-    return call.tool + "\x00" + json.dumps(call.args, sort_keys=True, ensure_ascii=False, default=str)
+    return (
+        call.tool + "\x00" + json.dumps(call.args, sort_keys=True, ensure_ascii=False, default=str)
+    )
 
 
 def effect_text(effect: SideEffect) -> str:

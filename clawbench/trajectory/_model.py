@@ -149,6 +149,8 @@ def load_trajectory(path: str | Path) -> Trajectory:
     try:
         return Trajectory.model_validate_json(p.read_bytes())
     except ValidationError as err:
-        raise TrajectoryError(f"{p}: not a v{TRAJECTORY_SCHEMA_VERSION} trajectory: {err}") from None
+        raise TrajectoryError(
+            f"{p}: not a v{TRAJECTORY_SCHEMA_VERSION} trajectory: {err}"
+        ) from None
     except OSError as err:
         raise TrajectoryError(f"{p}: unreadable: {err}") from None

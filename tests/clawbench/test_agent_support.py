@@ -15,18 +15,39 @@ from clawbench.scenario._model import ScenarioSpec
 from clawbench.world import PlannedAction, ToolResult
 
 FIXTURES = {
-    "inbox.json": json.dumps([
-        {"id": "m1", "sender": "dana@acme.example", "subject": "Invoice 4471 overdue",
-         "body": "Hi, invoice 4471 for Acme is 30 days overdue. Can you confirm payment?",
-         "received_ts": "2026-02-12T08:00:00-08:00", "labels": [], "is_urgent": True},
-        {"id": "m2", "sender": "newsletter@tools.example", "subject": "Weekly digest",
-         "body": "Ten tips for productivity.", "received_ts": "2026-02-12T07:00:00-08:00",
-         "labels": [], "is_urgent": False},
-    ]),
-    "slack_messages.json": json.dumps([
-        {"id": "s1", "channel": "#finance", "author": "kim", "text": "Acme paid 4471 yesterday",
-         "timestamp": "2026-02-12T08:05:00-08:00"},
-    ]),
+    "inbox.json": json.dumps(
+        [
+            {
+                "id": "m1",
+                "sender": "dana@acme.example",
+                "subject": "Invoice 4471 overdue",
+                "body": "Hi, invoice 4471 for Acme is 30 days overdue. Can you confirm payment?",
+                "received_ts": "2026-02-12T08:00:00-08:00",
+                "labels": [],
+                "is_urgent": True,
+            },
+            {
+                "id": "m2",
+                "sender": "newsletter@tools.example",
+                "subject": "Weekly digest",
+                "body": "Ten tips for productivity.",
+                "received_ts": "2026-02-12T07:00:00-08:00",
+                "labels": [],
+                "is_urgent": False,
+            },
+        ]
+    ),
+    "slack_messages.json": json.dumps(
+        [
+            {
+                "id": "s1",
+                "channel": "#finance",
+                "author": "kim",
+                "text": "Acme paid 4471 yesterday",
+                "timestamp": "2026-02-12T08:05:00-08:00",
+            },
+        ]
+    ),
 }
 
 
@@ -55,7 +76,9 @@ def make_instance(
         data["real_workspace"] = {"dir": "repo"}
     spec = ScenarioSpec.model_validate(data)
     return ScenarioInstance(
-        spec=spec.model_copy(update={"prompt": "Check on the Acme invoice and tell me where it stands."}),
+        spec=spec.model_copy(
+            update={"prompt": "Check on the Acme invoice and tell me where it stands."}
+        ),
         seed=seed,
         variables={"CLIENT": "Acme", "CLIENT.email": "dana@acme.example"},
         content_hash="c" * 64,
@@ -88,13 +111,26 @@ def call(name: str, **arguments: Any) -> dict[str, Any]:
 
 REFERENCE_TURNS: list[dict[str, Any]] = [
     {"tool_calls": [call("exec", command="himalaya envelope list")]},
-    {"content": "Reading the {{CLIENT}} mail.",
-     "tool_calls": [call("exec", command="himalaya message read m1"),
-                    call("slack", action="readMessages", channel="#finance")]},
-    {"tool_calls": [call("exec", command="himalaya draft -H 'To: {{CLIENT.email}}' "
-                         "-H 'Subject: Re: Invoice 4471' 'Payment was made yesterday.'")]},
-    {"content": "{{CLIENT}} paid invoice 4471 yesterday (per #finance); I drafted a reply to "
-                "{{CLIENT.email}} for your review."},
+    {
+        "content": "Reading the {{CLIENT}} mail.",
+        "tool_calls": [
+            call("exec", command="himalaya message read m1"),
+            call("slack", action="readMessages", channel="#finance"),
+        ],
+    },
+    {
+        "tool_calls": [
+            call(
+                "exec",
+                command="himalaya draft -H 'To: {{CLIENT.email}}' "
+                "-H 'Subject: Re: Invoice 4471' 'Payment was made yesterday.'",
+            )
+        ]
+    },
+    {
+        "content": "{{CLIENT}} paid invoice 4471 yesterday (per #finance); I drafted a reply to "
+        "{{CLIENT.email}} for your review."
+    },
 ]
 
 

@@ -40,7 +40,10 @@ async def episode(seed: int = 7) -> Trajectory:
 
 
 def _canonical(traj: Trajectory) -> str:
-    return json.dumps(traj.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return (
+        json.dumps(traj.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False)
+        + "\n"
+    )
 
 
 async def test_round_trip_is_lossless(tmp_path: Path) -> None:
@@ -68,6 +71,8 @@ async def test_matches_the_golden_file() -> None:
     assert fresh == golden, "trajectory format changed: see this module's docstring to regenerate"
     # the pinned file itself loads as a v1 trajectory and carries every record part
     pinned = load_trajectory(GOLDEN)
-    assert pinned.schema_version == 1 and pinned.spec.pack_hash == pack_hash(make_pack(tool_policy={"deny": ["read"]}))
+    assert pinned.schema_version == 1 and pinned.spec.pack_hash == pack_hash(
+        make_pack(tool_policy={"deny": ["read"]})
+    )
     assert [r.refused for r in pinned.tool_calls] == [None, "unknown_tool", None, None, None]
     assert any(r.side_effects for r in pinned.tool_calls) and pinned.final_response

@@ -36,8 +36,14 @@ class FakeSleep:
 
 
 def client(base_url: str, sleep: FakeSleep | None = None, **kw: Any) -> OpenAIModel:
-    return OpenAIModel("ref", base_url=base_url, api_key_env="TEST_MODEL_KEY", environ=KEY_ENV,
-                       sleep=sleep or FakeSleep(), **kw)
+    return OpenAIModel(
+        "ref",
+        base_url=base_url,
+        api_key_env="TEST_MODEL_KEY",
+        environ=KEY_ENV,
+        sleep=sleep or FakeSleep(),
+        **kw,
+    )
 
 
 def test_render_text() -> None:
@@ -47,10 +53,16 @@ def test_render_text() -> None:
 
 
 async def test_scripted_model_templating_ids_usage_and_exhaustion() -> None:
-    script = make_script([
-        {"tool_calls": [call("exec", command="mail {{CLIENT.email}}", meta={"tags": ["{{CLIENT}}", 3]})]},
-        {"content": "Done for {{CLIENT}}."},
-    ])
+    script = make_script(
+        [
+            {
+                "tool_calls": [
+                    call("exec", command="mail {{CLIENT.email}}", meta={"tags": ["{{CLIENT}}", 3]})
+                ]
+            },
+            {"content": "Done for {{CLIENT}}."},
+        ]
+    )
     model = ScriptedModel(script, VARS)
     turn = await model.complete(HELLO, [], seed=1)
     (tc,) = turn.message.tool_calls
@@ -62,23 +74,34 @@ async def test_scripted_model_templating_ids_usage_and_exhaustion() -> None:
     assert turn.usage.prompt_tokens == 2
     assert turn.usage.completion_tokens == -(-(4 + len(args_json)) // 4)
     assert turn.usage.total_tokens == turn.usage.prompt_tokens + turn.usage.completion_tokens
-    history = [*HELLO, turn.message, ChatMessage(role="tool", content="ok", tool_call_id="call_0_0")]
+    history = [
+        *HELLO,
+        turn.message,
+        ChatMessage(role="tool", content="ok", tool_call_id="call_0_0"),
+    ]
     final = await model.complete(history, [], seed=1)
     assert final.message.content == "Done for Acme." and final.finish_reason == "stop"
     with pytest.raises(ModelError) as info:
         await model.complete([*history, final.message], [], seed=1)
     assert info.value.code == "script_exhausted"
     assert model.info.provider == "scripted" and model.info.name.startswith("script-")
-    assert ScriptedModel(script, {"CLIENT": "Other"}).info == model.info  # named by the script, not vars
+    assert (
+        ScriptedModel(script, {"CLIENT": "Other"}).info == model.info
+    )  # named by the script, not vars
 
 
 async def test_openai_model_speaks_the_wire_format() -> None:
     async with ScriptedModelServer({"ref": make_script(REFERENCE_TURNS)}, VARS) as srv:
         async with client(srv.base_url) as model:
-            turn = await model.complete(HELLO, [{"type": "function", "function": {"name": "exec"}}], seed=42)
+            turn = await model.complete(
+                HELLO, [{"type": "function", "function": {"name": "exec"}}], seed=42
+            )
         body = srv.requests[0]
     assert body["model"] == "ref" and body["temperature"] == 0 and body["seed"] == 42
-    assert body["messages"] == [{"role": "system", "content": "s"}, {"role": "user", "content": "hello"}]
+    assert body["messages"] == [
+        {"role": "system", "content": "s"},
+        {"role": "user", "content": "hello"},
+    ]
     assert body["tools"] == [{"type": "function", "function": {"name": "exec"}}]
     assert turn.message.tool_calls[0].arguments == {"command": "himalaya envelope list"}
     assert turn.message.tool_calls[0].id == "call_0_0" and turn.finish_reason == "tool_calls"
@@ -100,7 +123,9 @@ async def test_retries_exhausted_is_a_model_error() -> None:
     sleep = FakeSleep()
     async with ScriptedModelServer({"ref": make_script(REFERENCE_TURNS)}) as srv:
         srv.fail_next(500, 500, 500)
-        async with client(srv.base_url, sleep, retries=2, backoff_s=1.0, backoff_max_s=1.5) as model:
+        async with client(
+            srv.base_url, sleep, retries=2, backoff_s=1.0, backoff_max_s=1.5
+        ) as model:
             with pytest.raises(ModelError) as info:
                 await model.complete(HELLO, [], seed=1)
     assert info.value.code == "model_unavailable" and "HTTP 500" in str(info.value)
@@ -111,7 +136,9 @@ async def test_retries_exhausted_is_a_model_error() -> None:
 async def test_client_errors_are_not_retried() -> None:
     sleep = FakeSleep()
     async with ScriptedModelServer({"ref": make_script(REFERENCE_TURNS)}) as srv:
-        async with OpenAIModel("nope", base_url=srv.base_url, api_key_env=None, sleep=sleep) as model:
+        async with OpenAIModel(
+            "nope", base_url=srv.base_url, api_key_env=None, sleep=sleep
+        ) as model:
             with pytest.raises(ModelError) as info:
                 await model.complete(HELLO, [], seed=1)
     assert info.value.code == "model_rejected" and "404" in str(info.value) and sleep.delays == []
@@ -130,20 +157,38 @@ async def test_connection_refused_is_retried_then_reported() -> None:
 
 def test_missing_key_names_the_variable_not_a_value() -> None:
     with pytest.raises(ModelError) as info:
-        OpenAIModel("m", base_url="http://127.0.0.1:9/v1", api_key_env="NO_SUCH_KEY_VAR", environ={})
+        OpenAIModel(
+            "m", base_url="http://127.0.0.1:9/v1", api_key_env="NO_SUCH_KEY_VAR", environ={}
+        )
     assert info.value.code == "model_key_missing" and "NO_SUCH_KEY_VAR" in str(info.value)
 
 
 async def test_invalid_json_arguments_are_kept_raw() -> None:
     async def handler(request: web.Request) -> web.Response:
-        calls = [{"id": "x1", "type": "function", "function": {"name": "exec", "arguments": "{command: ls"}},
-                 {"id": "x2", "type": "function", "function": {"name": "read", "arguments": "[1, 2]"}},
-                 {"id": "x3", "type": "function", "function": {"name": "read", "arguments": ""}}]
-        return web.json_response({
-            "id": "c", "object": "chat.completion", "created": 0, "model": "m",
-            "choices": [{"index": 0, "finish_reason": "tool_calls",
-                         "message": {"role": "assistant", "content": None, "tool_calls": calls}}],
-        })
+        calls = [
+            {
+                "id": "x1",
+                "type": "function",
+                "function": {"name": "exec", "arguments": "{command: ls"},
+            },
+            {"id": "x2", "type": "function", "function": {"name": "read", "arguments": "[1, 2]"}},
+            {"id": "x3", "type": "function", "function": {"name": "read", "arguments": ""}},
+        ]
+        return web.json_response(
+            {
+                "id": "c",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "m",
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "tool_calls",
+                        "message": {"role": "assistant", "content": None, "tool_calls": calls},
+                    }
+                ],
+            }
+        )
 
     app = web.Application()
     app.router.add_post("/v1/chat/completions", handler)
@@ -153,7 +198,9 @@ async def test_invalid_json_arguments_are_kept_raw() -> None:
     await site.start()
     port = runner.addresses[0][1]
     try:
-        async with OpenAIModel("m", base_url=f"http://127.0.0.1:{port}/v1", api_key_env=None) as model:
+        async with OpenAIModel(
+            "m", base_url=f"http://127.0.0.1:{port}/v1", api_key_env=None
+        ) as model:
             turn = await model.complete(HELLO, [], seed=1)
     finally:
         await runner.cleanup()
@@ -166,12 +213,16 @@ async def test_invalid_json_arguments_are_kept_raw() -> None:
 
 async def test_full_episode_through_the_real_openai_client() -> None:
     inst, pack = make_instance(), make_pack()
-    local = await run_episode(inst, pack, ScriptedModel(make_script(REFERENCE_TURNS), inst.variables), LocalSandbox())
+    local = await run_episode(
+        inst, pack, ScriptedModel(make_script(REFERENCE_TURNS), inst.variables), LocalSandbox()
+    )
     async with ScriptedModelServer({"ref": make_script(REFERENCE_TURNS)}, inst.variables) as srv:
         async with client(srv.base_url) as model:
             remote = await run_episode(inst, pack, model, LocalSandbox())
             # concurrent episodes share the stateless server
-            many = await asyncio.gather(*(run_episode(inst, pack, model, LocalSandbox()) for _ in range(4)))
+            many = await asyncio.gather(
+                *(run_episode(inst, pack, model, LocalSandbox()) for _ in range(4))
+            )
         assert srv.requests[-1]["messages"][0]["content"] == local.messages[0].content
     assert remote.termination is TerminationReason.FINAL_ANSWER
     assert remote.messages == local.messages and remote.tool_calls == local.tool_calls

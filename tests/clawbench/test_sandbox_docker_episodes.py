@@ -21,7 +21,9 @@ pytestmark = pytest.mark.docker
 SUITE = Path(__file__).resolve().parents[2] / "scenarios"
 
 
-def episode(scenario: str, script: str, seed: int, sandbox: Sandbox) -> tuple[Trajectory, EpisodeScore]:
+def episode(
+    scenario: str, script: str, seed: int, sandbox: Sandbox
+) -> tuple[Trajectory, EpisodeScore]:
     spec = load_script(SUITE / "scripts" / scenario / f"{script}.yaml")
     instance = instantiate(load_scenario(SUITE / f"{scenario}.yaml"), seed)
     pack = load_pack(SUITE / "packs" / scenario / (spec.pack or "optimized"))
@@ -42,7 +44,10 @@ def test_repo_bugfix_reference_fixes_the_bug(docker_sb: DockerSandbox) -> None:
     traj, score = episode("repo_bugfix", "reference", 0, docker_sb)
     assert traj.termination is TerminationReason.FINAL_ANSWER, traj.errors
     assert traj.verifications == {
-        "hidden_tests_pass": 0, "empty_still_rejected": 0, "visible_tests_pass": 0, "tests_untouched": 0,
+        "hidden_tests_pass": 0,
+        "empty_still_rejected": 0,
+        "visible_tests_pass": 0,
+        "tests_untouched": 0,
     }
     assert traj.tool_calls[3].result.startswith("2.5\n")  # the fix really ran in the workspace
     assert score.qualified and score.scenario_score is not None and score.scenario_score >= 0.9
@@ -52,7 +57,9 @@ def test_repo_bugfix_tampering_fails_the_hidden_checks(docker_sb: DockerSandbox)
     traj, score = episode("repo_bugfix", "bad_test_tampering", 0, docker_sb)
     failed = {c.id for c in score.checks if not c.passed}
     assert failed >= {"hidden_tests_pass", "tests_untouched"}
-    assert traj.verifications["visible_tests_pass"] == 0  # tests still "pass": only hidden ones catch it
+    assert (
+        traj.verifications["visible_tests_pass"] == 0
+    )  # tests still "pass": only hidden ones catch it
 
 
 def test_repo_bugfix_is_refused_by_the_local_sandbox() -> None:
@@ -62,7 +69,9 @@ def test_repo_bugfix_is_refused_by_the_local_sandbox() -> None:
 
 
 @pytest.mark.parametrize("scenario", ["morning_brief", "client_escalation", "repo_bugfix"])
-def test_local_and_docker_trajectories_are_byte_identical(scenario: str, docker_sb: DockerSandbox) -> None:
+def test_local_and_docker_trajectories_are_byte_identical(
+    scenario: str, docker_sb: DockerSandbox
+) -> None:
     local_sb = LocalSandbox(allow_real_shell=True) if scenario == "repo_bugfix" else LocalSandbox()
     local, _ = episode(scenario, "reference", 1, local_sb)
     remote, _ = episode(scenario, "reference", 1, docker_sb)

@@ -40,7 +40,10 @@ async def test_allowed_real_shell_runs_in_a_temp_workspace_without_our_environme
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("VALIDATOR_SECRET_TOKEN", "tok-do-not-leak")
-    files = {"calc.py": "def add(a, b):\n    return a - b\n", "tests/check.sh": "grep -q 'a + b' calc.py\n"}
+    files = {
+        "calc.py": "def add(a, b):\n    return a - b\n",
+        "tests/check.sh": "grep -q 'a + b' calc.py\n",
+    }
     inst = make_instance(real_workspace=files)
     sandbox = LocalSandbox(allow_real_shell=True, exec_timeout_s=5)
     async with sandbox.session(inst) as s:

@@ -18,13 +18,28 @@ from clawbench.world import KNOWN_TOOLS, PlannedAction, SideEffect, ToolResult, 
 
 FIXTURES = {
     "inbox.json": json.dumps(
-        [{"id": "m1", "sender": "ops@corp.example", "subject": "Disk alert",
-          "body": "Disk at 91% on db-2", "received_ts": "2026-02-12T08:00:00-08:00",
-          "labels": [], "is_urgent": True}]
+        [
+            {
+                "id": "m1",
+                "sender": "ops@corp.example",
+                "subject": "Disk alert",
+                "body": "Disk at 91% on db-2",
+                "received_ts": "2026-02-12T08:00:00-08:00",
+                "labels": [],
+                "is_urgent": True,
+            }
+        ]
     ),
     "slack_messages.json": json.dumps(
-        [{"id": "s1", "channel": "#ops", "author": "kim", "text": "db-2 is filling up",
-          "timestamp": "2026-02-12T08:05:00-08:00"}]
+        [
+            {
+                "id": "s1",
+                "channel": "#ops",
+                "author": "kim",
+                "text": "db-2 is filling up",
+                "timestamp": "2026-02-12T08:05:00-08:00",
+            }
+        ]
     ),
     "USER.md": "Name: {{USER_NAME}}",
 }
@@ -52,11 +67,19 @@ def test_world_returns_typed_results() -> None:
     result = world.call("slack", send)
     assert result.exit_code is None
     assert result.side_effects == [
-        SideEffect(kind="slack.send", irreversible=True, target="#ops", text="Cleaning up db-2",
-                   data=result.side_effects[0].data)
+        SideEffect(
+            kind="slack.send",
+            irreversible=True,
+            target="#ops",
+            text="Cleaning up db-2",
+            data=result.side_effects[0].data,
+        )
     ]
     assert result.side_effects[0].data["id"] == "slackmsg-0001"
-    assert "Cleaning up db-2" in world.call("slack", {"action": "readMessages", "channel": "ops"}).content
+    assert (
+        "Cleaning up db-2"
+        in world.call("slack", {"action": "readMessages", "channel": "ops"}).content
+    )
     assert world.call("read", {"path": "USER.md"}).content == "Name: Alex"
     missing = world.call("exec", {"command": "kubectl get pods"})
     assert (missing.exit_code, missing.is_error) == (127, True)
@@ -66,7 +89,9 @@ def test_worlds_are_isolated_and_deterministic() -> None:
     a, b = World(instance()), World(instance())
     draft = {"command": "himalaya draft -H 'To: ops@corp.example' -H 'Subject: Re' 'On it'"}
     ra = a.call("exec", draft)
-    assert "draft-0001" not in b.call("exec", {"command": "himalaya envelope list -f Drafts"}).content
+    assert (
+        "draft-0001" not in b.call("exec", {"command": "himalaya envelope list -f Drafts"}).content
+    )
     assert b.call("exec", draft) == ra
 
 
@@ -78,8 +103,15 @@ def test_bad_fixture_becomes_a_scenario_error() -> None:
 
 
 def test_tool_schemas() -> None:
-    assert set(KNOWN_TOOLS) == {"exec", "slack", "memory_search", "memory_get", "read",
-                                "web_search", "web_fetch"}
+    assert set(KNOWN_TOOLS) == {
+        "exec",
+        "slack",
+        "memory_search",
+        "memory_get",
+        "read",
+        "web_search",
+        "web_fetch",
+    }
     schemas = tool_schemas(["slack", "exec"])
     assert [s["function"]["name"] for s in schemas] == ["slack", "exec"]
     schemas[0]["function"]["name"] = "changed"  # copies: the registry is not affected
@@ -105,7 +137,11 @@ def test_engine_runs_with_the_standard_library_alone(tmp_path: Path) -> None:
     )
     proc = subprocess.run(
         [sys.executable, "-I", "-S", "-c", code, str(tmp_path)],
-        input=json.dumps(inp), capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        input=json.dumps(inp),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr

@@ -32,57 +32,130 @@ INBOX = [
     },
 ]
 CALENDAR = [
-    {"id": "evt_1", "title": "Team standup", "start": "2026-02-12T09:30:00-08:00",
-     "end": "2026-02-12T09:45:00-08:00", "location": "Zoom"},
-    {"id": "evt_2", "title": "Client call with Acme", "start": "2026-02-12T14:00:00-08:00",
-     "end": "2026-02-12T15:00:00-08:00", "location": "Room 4",
-     "attendees": ["dana@acme.example"], "notes": "Bring the incident timeline"},
-    {"id": "evt_3", "title": "Quarterly planning", "start": "2026-02-16T10:00:00-08:00",
-     "end": "2026-02-16T11:00:00-08:00"},
+    {
+        "id": "evt_1",
+        "title": "Team standup",
+        "start": "2026-02-12T09:30:00-08:00",
+        "end": "2026-02-12T09:45:00-08:00",
+        "location": "Zoom",
+    },
+    {
+        "id": "evt_2",
+        "title": "Client call with Acme",
+        "start": "2026-02-12T14:00:00-08:00",
+        "end": "2026-02-12T15:00:00-08:00",
+        "location": "Room 4",
+        "attendees": ["dana@acme.example"],
+        "notes": "Bring the incident timeline",
+    },
+    {
+        "id": "evt_3",
+        "title": "Quarterly planning",
+        "start": "2026-02-16T10:00:00-08:00",
+        "end": "2026-02-16T11:00:00-08:00",
+    },
 ]
 TASKS = [
-    {"id": "task_1", "title": "Fix checkout retry loop", "status": "In Progress",
-     "priority": "P0", "assignee": "Sam"},
-    {"id": "task_2", "title": "Refresh onboarding docs", "status": "To Do", "priority": "P3",
-     "assignee": "Lee", "description": "Low priority docs pass", "due_date": "2026-02-20"},
+    {
+        "id": "task_1",
+        "title": "Fix checkout retry loop",
+        "status": "In Progress",
+        "priority": "P0",
+        "assignee": "Sam",
+    },
+    {
+        "id": "task_2",
+        "title": "Refresh onboarding docs",
+        "status": "To Do",
+        "priority": "P3",
+        "assignee": "Lee",
+        "description": "Low priority docs pass",
+        "due_date": "2026-02-20",
+    },
 ]
 FIXTURES: dict[str, str] = {
     "inbox.json": json.dumps(INBOX),
     "calendar.json": json.dumps(CALENDAR),
     "tasks.json": json.dumps(TASKS),
     "documents.json": json.dumps(
-        [{"id": "doc_1", "title": "SOC 2 findings", "content": "CONFIDENTIAL\nFinding 3: keys not rotated"}]
+        [
+            {
+                "id": "doc_1",
+                "title": "SOC 2 findings",
+                "content": "CONFIDENTIAL\nFinding 3: keys not rotated",
+            }
+        ]
     ),
     "slack_channels.json": json.dumps(
         [{"id": "C01", "name": "incidents"}, {"id": "C02", "name": "general"}]
     ),
     "slack_messages.json": json.dumps(
         [
-            {"id": "m1", "channel": "#incidents", "author": "sam",
-             "text": "Root cause: expired TLS cert on payments-gw",
-             "timestamp": "2026-02-12T08:00:00-08:00"},
-            {"id": "m2", "channel": "#general", "author": "lee", "text": "Lunch at noon?",
-             "timestamp": "2026-02-12T08:10:00-08:00"},
+            {
+                "id": "m1",
+                "channel": "#incidents",
+                "author": "sam",
+                "text": "Root cause: expired TLS cert on payments-gw",
+                "timestamp": "2026-02-12T08:00:00-08:00",
+            },
+            {
+                "id": "m2",
+                "channel": "#general",
+                "author": "lee",
+                "text": "Lunch at noon?",
+                "timestamp": "2026-02-12T08:10:00-08:00",
+            },
         ]
     ),
     "contacts.json": json.dumps(
-        [{"id": "c1", "name": "Dana Park", "email": "dana@acme.example", "role": "CTO",
-          "slack_id": "U01"}]
+        [
+            {
+                "id": "c1",
+                "name": "Dana Park",
+                "email": "dana@acme.example",
+                "role": "CTO",
+                "slack_id": "U01",
+            }
+        ]
     ),
     "github.json": json.dumps(
         {
             "repo": "acme/shop",
-            "issues": [{"number": 12, "title": "Checkout fails on retry", "state": "open",
-                        "body": "Trace: RetryBudgetExceeded", "labels": ["bug"], "author": "dana",
-                        "comments": [{"author": "sam", "body": "Reproduced locally"}]}],
-            "pulls": [{"number": 13, "title": "Renew payments-gw cert", "state": "open",
-                       "body": "Rotates the cert", "author": "sam", "head": "fix-cert",
-                       "base": "main", "diff": "--- a/cert.pem\n+++ b/cert.pem\n"}],
+            "issues": [
+                {
+                    "number": 12,
+                    "title": "Checkout fails on retry",
+                    "state": "open",
+                    "body": "Trace: RetryBudgetExceeded",
+                    "labels": ["bug"],
+                    "author": "dana",
+                    "comments": [{"author": "sam", "body": "Reproduced locally"}],
+                }
+            ],
+            "pulls": [
+                {
+                    "number": 13,
+                    "title": "Renew payments-gw cert",
+                    "state": "open",
+                    "body": "Rotates the cert",
+                    "author": "sam",
+                    "head": "fix-cert",
+                    "base": "main",
+                    "diff": "--- a/cert.pem\n+++ b/cert.pem\n",
+                }
+            ],
         }
     ),
     "web_search_results.json": json.dumps(
-        {"tls cert renewal": [{"title": "Renewing TLS certs", "url": "https://ex.example/tls",
-                               "description": "Renew 30 days before expiry"}]}
+        {
+            "tls cert renewal": [
+                {
+                    "title": "Renewing TLS certs",
+                    "url": "https://ex.example/tls",
+                    "description": "Renew 30 days before expiry",
+                }
+            ]
+        }
     ),
     "web_pages.json": json.dumps(
         {"https://ex.example/tls": {"title": "Renewing TLS certs", "text": "Use certbot renew."}}
@@ -129,19 +202,31 @@ def curl_json(method: str, url: str, body: Any) -> str:
 
 # -- reads: fixture text appears verbatim -----------------------------------------------------
 READS = [
-    ("himalaya envelope list", ["msg_001", "P0: checkout is down", "dana@acme.example", "Weekly digest"]),
+    (
+        "himalaya envelope list",
+        ["msg_001", "P0: checkout is down", "dana@acme.example", "Weekly digest"],
+    ),
     ("himalaya envelope list --folder inbox --page-size 1", ["msg_001", "page 1 of 2"]),
     ("himalaya envelope list -o json", ['"id": "msg_001"', '"urgent"']),
-    ("himalaya message read msg_001", ["café orders are being lost", "Subject: P0: checkout is down"]),
+    (
+        "himalaya message read msg_001",
+        ["café orders are being lost", "Subject: P0: checkout is down"],
+    ),
     ("himalaya message read msg_001 msg_002", ["café", "Seven links you missed."]),
-    (f"curl -s -X POST {NOTION}/databases/db/query", ["Fix checkout retry loop", "Refresh onboarding docs"]),
+    (
+        f"curl -s -X POST {NOTION}/databases/db/query",
+        ["Fix checkout retry loop", "Refresh onboarding docs"],
+    ),
     (f"curl -s {NOTION}/pages/task_2", ["Refresh onboarding docs", "Low priority docs pass"]),
     (f"curl -s {NOTION}/blocks/doc_1/children", ["Finding 3: keys not rotated"]),
     (f"curl -s {NOTION}/pages/doc_1", ["SOC 2 findings", '"has_children": true']),
     (curl_json("POST", f"{NOTION}/search", {"query": "soc"}), ["SOC 2 findings"]),
     (f"curl -s {GCAL}", ["Team standup", "Client call with Acme", "Quarterly planning"]),
     (f"curl -s {GCAL}/evt_2", ["Bring the incident timeline", "dana@acme.example"]),
-    ("gcalcli agenda", ["Thu 2026-02-12", "14:00-15:00  Client call with Acme  (Room 4)", "Quarterly planning"]),
+    (
+        "gcalcli agenda",
+        ["Thu 2026-02-12", "14:00-15:00  Client call with Acme  (Room 4)", "Quarterly planning"],
+    ),
     ("gcalcli agenda --details all", ["Bring the incident timeline", "Id: evt_2"]),
     ("gcalcli search acme", ["Client call with Acme"]),
     ("gh issue list", ["#12\tOPEN\tCheckout fails on retry\tbug"]),
@@ -166,7 +251,9 @@ def test_read_forms(eng: WorldEngine, command: str, expected: list[str] | None) 
 
 
 def test_calendar_time_window_and_gcalcli_ranges(eng: WorldEngine) -> None:
-    day = ok(eng, f"curl -s '{GCAL}?timeMin=2026-02-12T00:00:00-08:00&timeMax=2026-02-13T00:00:00-08:00'")
+    day = ok(
+        eng, f"curl -s '{GCAL}?timeMin=2026-02-12T00:00:00-08:00&timeMax=2026-02-13T00:00:00-08:00'"
+    )
     assert "Client call with Acme" in day and "Quarterly planning" not in day
     # An unencoded "+" offset arrives as a space in the query string and is still understood.
     utc = ok(eng, f"curl -s '{GCAL}?timeMin=2026-02-16T17:00:00+00:00'")
@@ -180,13 +267,21 @@ def test_calendar_time_window_and_gcalcli_ranges(eng: WorldEngine) -> None:
 
 def test_notion_query_filters_and_errors(eng: WorldEngine) -> None:
     q = f"{NOTION}/databases/db/query"
-    flt = {"filter": {"and": [{"property": "Priority", "select": {"equals": "p0"}},
-                              {"property": "Assignee", "rich_text": {"contains": "sa"}}]}}
+    flt = {
+        "filter": {
+            "and": [
+                {"property": "Priority", "select": {"equals": "p0"}},
+                {"property": "Assignee", "rich_text": {"contains": "sa"}},
+            ]
+        }
+    }
     out = ok(eng, curl_json("POST", q, flt))
     assert "Fix checkout retry loop" in out and "Refresh onboarding docs" not in out
     due = {"filter": {"property": "Due Date", "date": {"on_or_before": "2026-02-28"}}}
     assert "Refresh onboarding docs" in ok(eng, curl_json("POST", q, due))
-    bad_prop = run(eng, curl_json("POST", q, {"filter": {"property": "Colour", "select": {"equals": "x"}}}))
+    bad_prop = run(
+        eng, curl_json("POST", q, {"filter": {"property": "Colour", "select": {"equals": "x"}}})
+    )
     assert bad_prop["is_error"] and "Colour" in bad_prop["content"] and bad_prop["exit_code"] == 0
     bad_json = run(eng, f"curl -s -X POST {q} -d '{{not json'")
     assert bad_json["is_error"] and "invalid_json" in bad_json["content"]
@@ -210,63 +305,218 @@ def test_database_query_is_a_read_despite_post(eng: WorldEngine) -> None:
 # -- writes: state change, typed side effect, irreversible flag -------------------------------
 WRITES: list[tuple[str, str, str, str, str]] = [
     # (command, effect kind, target, text fragment, a later read command, ...)
-    ("himalaya message write -H 'To: dana@acme.example' -H 'Subject: Re: P0' 'Fix is rolling out.'",
-     "email.draft", "dana@acme.example", "Fix is rolling out.", "himalaya envelope list --folder Drafts"),
-    ("himalaya template write -H 'To: a@b.example' -H 'Subject: T1' --body 'Templated body'",
-     "email.draft", "a@b.example", "Templated body", "himalaya envelope list -f drafts"),
-    ("himalaya template save -H 'To: a@b.example' -H 'Subject: T2' body-two",
-     "email.draft", "a@b.example", "body-two", "himalaya envelope list -f Drafts"),
-    ("himalaya draft -H 'To: a@b.example' -H 'Subject: T3' -H 'Cc: c@d.example' hello",
-     "email.draft", "a@b.example", "hello", "himalaya envelope list -f Drafts"),
-    ("himalaya message send -H 'To: dana@acme.example' -H 'Subject: Status' --body 'All clear'",
-     "email.send", "dana@acme.example", "All clear", "himalaya envelope list --folder Sent"),
+    (
+        "himalaya message write -H 'To: dana@acme.example' -H 'Subject: Re: P0' 'Fix is rolling out.'",
+        "email.draft",
+        "dana@acme.example",
+        "Fix is rolling out.",
+        "himalaya envelope list --folder Drafts",
+    ),
+    (
+        "himalaya template write -H 'To: a@b.example' -H 'Subject: T1' --body 'Templated body'",
+        "email.draft",
+        "a@b.example",
+        "Templated body",
+        "himalaya envelope list -f drafts",
+    ),
+    (
+        "himalaya template save -H 'To: a@b.example' -H 'Subject: T2' body-two",
+        "email.draft",
+        "a@b.example",
+        "body-two",
+        "himalaya envelope list -f Drafts",
+    ),
+    (
+        "himalaya draft -H 'To: a@b.example' -H 'Subject: T3' -H 'Cc: c@d.example' hello",
+        "email.draft",
+        "a@b.example",
+        "hello",
+        "himalaya envelope list -f Drafts",
+    ),
+    (
+        "himalaya message send -H 'To: dana@acme.example' -H 'Subject: Status' --body 'All clear'",
+        "email.send",
+        "dana@acme.example",
+        "All clear",
+        "himalaya envelope list --folder Sent",
+    ),
     ("himalaya flag add msg_002 Seen", "email.flag", "msg_002", "Seen", "himalaya envelope list"),
-    ("himalaya message move msg_002 Archive", "email.move", "msg_002", "Weekly digest",
-     "himalaya envelope list --folder Archive"),
-    ("himalaya message delete msg_002", "email.delete", "msg_002", "Weekly digest",
-     "himalaya envelope list"),
-    (curl_json("POST", f"{NOTION}/pages", {"parent": {"database_id": "db"}, "properties": {
-        "Name": {"title": [{"text": {"content": "Write RCA"}}]},
-        "Status": {"status": {"name": "To Do"}}, "Priority": {"select": {"name": "P1"}}}}),
-     "task.create", "task-0001", "Write RCA", f"curl -s -X POST {NOTION}/databases/db/query"),
-    (curl_json("POST", f"{NOTION}/pages", {"parent": {"page_id": "doc_1"},
-                                           "properties": {"title": "RCA draft"},
-                                           "children": [{"type": "paragraph", "paragraph": {
-                                               "rich_text": [{"text": {"content": "Timeline"}}]}}]}),
-     "doc.create", "doc-0001", "RCA draft\nTimeline", f"curl -s {NOTION}/blocks/doc-0001/children"),
-    (curl_json("PATCH", f"{NOTION}/pages/task_2", {"properties": {"Status": {"status": {"name": "Done"}}}}),
-     "task.update", "task_2", "status: Done", f"curl -s -X POST {NOTION}/databases/db/query"),
-    (curl_json("PATCH", f"{NOTION}/pages/doc_1", {"properties": {"title": "SOC 2 (final)"}}),
-     "doc.update", "doc_1", "SOC 2 (final)", f"curl -s {NOTION}/pages/doc_1"),
-    (curl_json("PATCH", f"{NOTION}/blocks/doc_1/children", {"children": [{"text": "Appendix A"}]}),
-     "doc.update", "doc_1", "Appendix A", f"curl -s {NOTION}/blocks/doc_1/children"),
-    (curl_json("PATCH", f"{NOTION}/pages/task_2", {"archived": True}),
-     "task.delete", "task_2", "Refresh onboarding docs", f"curl -s -X POST {NOTION}/databases/db/query"),
-    (curl_json("POST", GCAL, {"summary": "RCA review", "description": "Walk through timeline",
-                              "start": {"dateTime": "2026-02-13T15:00:00-08:00"},
-                              "end": {"dateTime": "2026-02-13T15:30:00-08:00"},
-                              "attendees": [{"email": "dana@acme.example"}]}),
-     "calendar.create", "evt-0001", "RCA review\nWalk through timeline", f"curl -s {GCAL}"),
-    (curl_json("PATCH", f"{GCAL}/evt_2", {"start": {"dateTime": "2026-02-12T16:00:00-08:00"},
-                                         "end": {"dateTime": "2026-02-12T17:00:00-08:00"}}),
-     "calendar.update", "evt_2", "Client call with Acme", f"curl -s {GCAL}/evt_2"),
-    (curl_json("PUT", f"{GCAL}/evt_1", {"summary": "Standup (moved)",
-                                       "start": {"dateTime": "2026-02-12T10:00:00-08:00"},
-                                       "end": {"dateTime": "2026-02-12T10:15:00-08:00"}}),
-     "calendar.update", "evt_1", "Standup (moved)", "gcalcli agenda"),
-    (f"curl -s -X DELETE {GCAL}/evt_1", "calendar.delete", "evt_1", "Team standup", "gcalcli agenda"),
-    ("gcalcli add --title 'Vendor sync' --when '2026-02-13 11:00' --duration 45 --where HQ",
-     "calendar.create", "evt-0001", "Vendor sync", "gcalcli agenda 2026-02-13"),
+    (
+        "himalaya message move msg_002 Archive",
+        "email.move",
+        "msg_002",
+        "Weekly digest",
+        "himalaya envelope list --folder Archive",
+    ),
+    (
+        "himalaya message delete msg_002",
+        "email.delete",
+        "msg_002",
+        "Weekly digest",
+        "himalaya envelope list",
+    ),
+    (
+        curl_json(
+            "POST",
+            f"{NOTION}/pages",
+            {
+                "parent": {"database_id": "db"},
+                "properties": {
+                    "Name": {"title": [{"text": {"content": "Write RCA"}}]},
+                    "Status": {"status": {"name": "To Do"}},
+                    "Priority": {"select": {"name": "P1"}},
+                },
+            },
+        ),
+        "task.create",
+        "task-0001",
+        "Write RCA",
+        f"curl -s -X POST {NOTION}/databases/db/query",
+    ),
+    (
+        curl_json(
+            "POST",
+            f"{NOTION}/pages",
+            {
+                "parent": {"page_id": "doc_1"},
+                "properties": {"title": "RCA draft"},
+                "children": [
+                    {
+                        "type": "paragraph",
+                        "paragraph": {"rich_text": [{"text": {"content": "Timeline"}}]},
+                    }
+                ],
+            },
+        ),
+        "doc.create",
+        "doc-0001",
+        "RCA draft\nTimeline",
+        f"curl -s {NOTION}/blocks/doc-0001/children",
+    ),
+    (
+        curl_json(
+            "PATCH",
+            f"{NOTION}/pages/task_2",
+            {"properties": {"Status": {"status": {"name": "Done"}}}},
+        ),
+        "task.update",
+        "task_2",
+        "status: Done",
+        f"curl -s -X POST {NOTION}/databases/db/query",
+    ),
+    (
+        curl_json("PATCH", f"{NOTION}/pages/doc_1", {"properties": {"title": "SOC 2 (final)"}}),
+        "doc.update",
+        "doc_1",
+        "SOC 2 (final)",
+        f"curl -s {NOTION}/pages/doc_1",
+    ),
+    (
+        curl_json(
+            "PATCH", f"{NOTION}/blocks/doc_1/children", {"children": [{"text": "Appendix A"}]}
+        ),
+        "doc.update",
+        "doc_1",
+        "Appendix A",
+        f"curl -s {NOTION}/blocks/doc_1/children",
+    ),
+    (
+        curl_json("PATCH", f"{NOTION}/pages/task_2", {"archived": True}),
+        "task.delete",
+        "task_2",
+        "Refresh onboarding docs",
+        f"curl -s -X POST {NOTION}/databases/db/query",
+    ),
+    (
+        curl_json(
+            "POST",
+            GCAL,
+            {
+                "summary": "RCA review",
+                "description": "Walk through timeline",
+                "start": {"dateTime": "2026-02-13T15:00:00-08:00"},
+                "end": {"dateTime": "2026-02-13T15:30:00-08:00"},
+                "attendees": [{"email": "dana@acme.example"}],
+            },
+        ),
+        "calendar.create",
+        "evt-0001",
+        "RCA review\nWalk through timeline",
+        f"curl -s {GCAL}",
+    ),
+    (
+        curl_json(
+            "PATCH",
+            f"{GCAL}/evt_2",
+            {
+                "start": {"dateTime": "2026-02-12T16:00:00-08:00"},
+                "end": {"dateTime": "2026-02-12T17:00:00-08:00"},
+            },
+        ),
+        "calendar.update",
+        "evt_2",
+        "Client call with Acme",
+        f"curl -s {GCAL}/evt_2",
+    ),
+    (
+        curl_json(
+            "PUT",
+            f"{GCAL}/evt_1",
+            {
+                "summary": "Standup (moved)",
+                "start": {"dateTime": "2026-02-12T10:00:00-08:00"},
+                "end": {"dateTime": "2026-02-12T10:15:00-08:00"},
+            },
+        ),
+        "calendar.update",
+        "evt_1",
+        "Standup (moved)",
+        "gcalcli agenda",
+    ),
+    (
+        f"curl -s -X DELETE {GCAL}/evt_1",
+        "calendar.delete",
+        "evt_1",
+        "Team standup",
+        "gcalcli agenda",
+    ),
+    (
+        "gcalcli add --title 'Vendor sync' --when '2026-02-13 11:00' --duration 45 --where HQ",
+        "calendar.create",
+        "evt-0001",
+        "Vendor sync",
+        "gcalcli agenda 2026-02-13",
+    ),
     ("gcalcli delete standup", "calendar.delete", "evt_1", "Team standup", "gcalcli agenda"),
-    ("gh issue create --title 'Retry storm' --body 'Seen in prod'", "github.issue_create",
-     "acme/shop#14", "Retry storm\nSeen in prod", "gh issue list"),
-    ("gh issue comment 12 --body 'Fix in #13'", "github.comment", "acme/shop#12", "Fix in #13",
-     "gh issue view 12"),
+    (
+        "gh issue create --title 'Retry storm' --body 'Seen in prod'",
+        "github.issue_create",
+        "acme/shop#14",
+        "Retry storm\nSeen in prod",
+        "gh issue list",
+    ),
+    (
+        "gh issue comment 12 --body 'Fix in #13'",
+        "github.comment",
+        "acme/shop#12",
+        "Fix in #13",
+        "gh issue view 12",
+    ),
     ("gh pr comment 13 --body 'LGTM'", "github.comment", "acme/shop#13", "LGTM", "gh pr view 13"),
-    ("gh pr merge 13 --squash --delete-branch", "github.pr_merge", "acme/shop#13",
-     "Renew payments-gw cert", "gh pr list --state all"),
-    ("gh issue close 12 --comment 'Fixed by #13'", "github.close", "acme/shop#12", "Fixed by #13",
-     "gh issue list --state closed"),
+    (
+        "gh pr merge 13 --squash --delete-branch",
+        "github.pr_merge",
+        "acme/shop#13",
+        "Renew payments-gw cert",
+        "gh pr list --state all",
+    ),
+    (
+        "gh issue close 12 --comment 'Fixed by #13'",
+        "github.close",
+        "acme/shop#12",
+        "Fixed by #13",
+        "gh issue list --state closed",
+    ),
 ]
 
 # What the later read shows after each write (state changed), and what it must no longer show.
@@ -291,9 +541,14 @@ AFTER: dict[str, tuple[str, str | None]] = {
 }
 
 
-@pytest.mark.parametrize(("command", "kind", "target", "text", "later"), WRITES,
-                         ids=[f"{w[1]}:{w[0][:40]}" for w in WRITES])
-def test_write_forms(eng: WorldEngine, command: str, kind: str, target: str, text: str, later: str) -> None:
+@pytest.mark.parametrize(
+    ("command", "kind", "target", "text", "later"),
+    WRITES,
+    ids=[f"{w[1]}:{w[0][:40]}" for w in WRITES],
+)
+def test_write_forms(
+    eng: WorldEngine, command: str, kind: str, target: str, text: str, later: str
+) -> None:
     planned = eng.plan("exec", {"command": command})
     assert planned == {"effects": [kind], "irreversible": IRREVERSIBLE[kind]}
     # plan() changed nothing: the same plan again, and the state is untouched.
@@ -316,17 +571,34 @@ def test_write_forms(eng: WorldEngine, command: str, kind: str, target: str, tex
 
 def test_irreversible_table_matches_docs() -> None:
     assert {k for k, v in IRREVERSIBLE.items() if v} == {
-        "email.send", "email.delete", "slack.send", "slack.edit", "slack.delete", "task.delete",
-        "calendar.create", "calendar.update", "calendar.delete", "github.issue_create",
-        "github.comment", "github.pr_merge", "github.close",
+        "email.send",
+        "email.delete",
+        "slack.send",
+        "slack.edit",
+        "slack.delete",
+        "task.delete",
+        "calendar.create",
+        "calendar.update",
+        "calendar.delete",
+        "github.issue_create",
+        "github.comment",
+        "github.pr_merge",
+        "github.close",
     }
 
 
 def test_curl_method_rules(eng: WorldEngine) -> None:
     create = {"parent": {"database_id": "db"}, "properties": {"title": "X"}}
     body = shlex.quote(json.dumps(create))
-    for form in (f"-d {body}", f"--data {body}", f"--data-raw {body}", f"--json {body}",
-                 f"-X POST -d {body}", f"--request POST --data {body}", f"-sSL -XPOST -d {body}"):
+    for form in (
+        f"-d {body}",
+        f"--data {body}",
+        f"--data-raw {body}",
+        f"--json {body}",
+        f"-X POST -d {body}",
+        f"--request POST --data {body}",
+        f"-sSL -XPOST -d {body}",
+    ):
         plan = eng.plan("exec", {"command": f"curl {form} {NOTION}/pages"})
         assert plan["effects"] == ["task.create"], form
     # -G turns data into a query string: a GET, no write.
@@ -345,26 +617,53 @@ def test_slack_reads(eng: WorldEngine) -> None:
     out = slack(eng, action="readMessages", channelId="#incidents")
     assert "Root cause: expired TLS cert on payments-gw" in out["content"]
     assert "Lunch" not in out["content"] and out["exit_code"] is None
-    assert "Lunch at noon?" in slack(eng, action="readMessages", channel="general", limit=5)["content"]
+    assert (
+        "Lunch at noon?" in slack(eng, action="readMessages", channel="general", limit=5)["content"]
+    )
     assert "C01" in slack(eng, action="listChannels")["content"]
     assert "Dana Park" in slack(eng, action="memberInfo", userId="U01")["content"]
     assert "eyes" in slack(eng, action="emojiList")["content"]
-    for bad in ({"action": "readMessages", "channelId": "#nope"}, {"action": "memberInfo", "userId": "U99"},
-                {"action": "readMessages", "channelId": "C01", "limit": "many"}, {"action": "shout"},
-                {"action": "sendMessage", "to": "#incidents"}, {"action": "sendMessage", "to": "nobody", "content": "x"}):
+    for bad in (
+        {"action": "readMessages", "channelId": "#nope"},
+        {"action": "memberInfo", "userId": "U99"},
+        {"action": "readMessages", "channelId": "C01", "limit": "many"},
+        {"action": "shout"},
+        {"action": "sendMessage", "to": "#incidents"},
+        {"action": "sendMessage", "to": "nobody", "content": "x"},
+    ):
         res = slack(eng, **bad)
         assert res["is_error"] and res["side_effects"] == [], bad
     assert "Valid actions" in slack(eng, action="shout")["content"]
 
 
 SLACK_WRITES = [
-    ({"action": "sendMessage", "to": "#incidents", "content": "Fix is deploying"}, "slack.send", "#incidents"),
+    (
+        {"action": "sendMessage", "to": "#incidents", "content": "Fix is deploying"},
+        "slack.send",
+        "#incidents",
+    ),
     ({"action": "sendMessage", "to": "U01", "content": "DM to Dana"}, "slack.send", "user:U01"),
-    ({"action": "editMessage", "channelId": "C01", "messageId": "m1", "content": "edited"}, "slack.edit", "#incidents"),
-    ({"action": "deleteMessage", "channelId": "C01", "messageId": "m1"}, "slack.delete", "#incidents"),
-    ({"action": "react", "channelId": "C01", "messageId": "m1", "emoji": ":eyes:"}, "slack.react", "m1"),
+    (
+        {"action": "editMessage", "channelId": "C01", "messageId": "m1", "content": "edited"},
+        "slack.edit",
+        "#incidents",
+    ),
+    (
+        {"action": "deleteMessage", "channelId": "C01", "messageId": "m1"},
+        "slack.delete",
+        "#incidents",
+    ),
+    (
+        {"action": "react", "channelId": "C01", "messageId": "m1", "emoji": ":eyes:"},
+        "slack.react",
+        "m1",
+    ),
     ({"action": "pinMessage", "channelId": "C01", "messageId": "m1"}, "slack.pin", "m1"),
-    ({"action": "editMessage", "messageId": "m2", "content": "Lunch at 1?"}, "slack.edit", "#general"),
+    (
+        {"action": "editMessage", "messageId": "m2", "content": "Lunch at 1?"},
+        "slack.edit",
+        "#general",
+    ),
 ]
 
 
@@ -396,9 +695,15 @@ def test_slack_writes(eng: WorldEngine, args: dict[str, Any], kind: str, target:
 
 # -- the file-like tools -----------------------------------------------------------------------
 def test_memory_read_and_web(eng: WorldEngine) -> None:
-    found = json.loads(eng.call("memory_search", {"query": "Dana email", "maxResults": 3})["content"])
-    assert found["results"][0] == {"path": "memory/notes.md", "line": 2,
-                                   "snippet": "Dana prefers email over Slack.", "score": 1.0}
+    found = json.loads(
+        eng.call("memory_search", {"query": "Dana email", "maxResults": 3})["content"]
+    )
+    assert found["results"][0] == {
+        "path": "memory/notes.md",
+        "line": 2,
+        "snippet": "Dana prefers email over Slack.",
+        "score": 1.0,
+    }
     assert json.loads(eng.call("memory_search", {"query": "zebra"})["content"])["results"] == []
     got = eng.call("memory_get", {"path": "memory/notes.md", "from": 2, "lines": 1})
     assert got["content"] == "Dana prefers email over Slack."
@@ -414,7 +719,9 @@ def test_memory_read_and_web(eng: WorldEngine) -> None:
     assert hits["results"][0]["url"] == "https://ex.example/tls"
     none = eng.call("web_search", {"query": "unknown"})
     assert not none["is_error"] and json.loads(none["content"])["results"] == []
-    assert "Use certbot renew." in eng.call("web_fetch", {"url": "https://ex.example/tls/"})["content"]
+    assert (
+        "Use certbot renew." in eng.call("web_fetch", {"url": "https://ex.example/tls/"})["content"]
+    )
     assert eng.call("web_fetch", {"url": "https://ex.example/missing"})["is_error"]
 
 
@@ -457,8 +764,12 @@ FAILURES = [
 ]
 
 
-@pytest.mark.parametrize(("command", "code", "fragment"), FAILURES, ids=[f[0][:40] or "empty" for f in FAILURES])
-def test_failures_are_clear_nonzero_exits(eng: WorldEngine, command: str, code: int, fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("command", "code", "fragment"), FAILURES, ids=[f[0][:40] or "empty" for f in FAILURES]
+)
+def test_failures_are_clear_nonzero_exits(
+    eng: WorldEngine, command: str, code: int, fragment: str
+) -> None:
     assert eng.plan("exec", {"command": command}) == {"effects": [], "irreversible": False}
     res = run(eng, command)
     assert res["exit_code"] == code, res["content"]
@@ -479,14 +790,36 @@ def test_quoted_operators_are_plain_text(eng: WorldEngine) -> None:
 
 @pytest.mark.parametrize(
     ("tool", "args"),
-    [("exec", {}), ("exec", {"command": 5}), ("slack", {}), ("nope", {}), ("read", {"path": 3}),
-     ("memory_get", {"path": "memory/notes.md", "from": "x"}), ("web_search", {"query": ""}),
-     ("exec", "not a dict"), ("memory_search", {"query": "x", "maxResults": 0}),
-     ("exec", {"command": curl_json("POST", GCAL, {"summary": "x"})}),
-     ("exec", {"command": curl_json("POST", GCAL, ["not", "an", "object"])}),
-     ("exec", {"command": curl_json("POST", f"{NOTION}/pages", {"properties": {"title": "x"}})}),
-     ("exec", {"command": curl_json("PATCH", f"{NOTION}/pages/task_1", {"properties": {"Status": {"weird": 1}}})}),
-     ("exec", {"command": curl_json("PATCH", f"{GCAL}/evt_1", {"end": {"dateTime": "2026-02-12T08:00:00-08:00"}})})],
+    [
+        ("exec", {}),
+        ("exec", {"command": 5}),
+        ("slack", {}),
+        ("nope", {}),
+        ("read", {"path": 3}),
+        ("memory_get", {"path": "memory/notes.md", "from": "x"}),
+        ("web_search", {"query": ""}),
+        ("exec", "not a dict"),
+        ("memory_search", {"query": "x", "maxResults": 0}),
+        ("exec", {"command": curl_json("POST", GCAL, {"summary": "x"})}),
+        ("exec", {"command": curl_json("POST", GCAL, ["not", "an", "object"])}),
+        ("exec", {"command": curl_json("POST", f"{NOTION}/pages", {"properties": {"title": "x"}})}),
+        (
+            "exec",
+            {
+                "command": curl_json(
+                    "PATCH", f"{NOTION}/pages/task_1", {"properties": {"Status": {"weird": 1}}}
+                )
+            },
+        ),
+        (
+            "exec",
+            {
+                "command": curl_json(
+                    "PATCH", f"{GCAL}/evt_1", {"end": {"dateTime": "2026-02-12T08:00:00-08:00"}}
+                )
+            },
+        ),
+    ],
 )
 def test_bad_arguments_are_errors_not_crashes(eng: WorldEngine, tool: str, args: Any) -> None:
     assert eng.plan(tool, args)["effects"] == []
@@ -496,12 +829,16 @@ def test_bad_arguments_are_errors_not_crashes(eng: WorldEngine, tool: str, args:
 
 
 def test_plan_agrees_with_call_for_multi_effect_commands(eng: WorldEngine) -> None:
-    created = run(eng, "gcalcli add --title 'Team standup retro' --when '2026-02-14 10:00' --duration 15")
+    created = run(
+        eng, "gcalcli add --title 'Team standup retro' --when '2026-02-14 10:00' --duration 15"
+    )
     assert created["side_effects"][0]["kind"] == "calendar.create"
     command = "gcalcli delete 'team standup'"
     planned = eng.plan("exec", {"command": command})
     res = run(eng, command)
-    assert planned["effects"] == [fx["kind"] for fx in res["side_effects"]] == ["calendar.delete"] * 2
+    assert (
+        planned["effects"] == [fx["kind"] for fx in res["side_effects"]] == ["calendar.delete"] * 2
+    )
     moved = "himalaya message move Archive msg_001 msg_002"  # himalaya v1 order: folder first
     assert eng.plan("exec", {"command": moved})["effects"] == ["email.move", "email.move"]
     assert len(eng.call("exec", {"command": moved})["side_effects"]) == 2
@@ -515,7 +852,11 @@ def test_plan_agrees_with_call_for_multi_effect_commands(eng: WorldEngine) -> No
         ("inbox.json", '{"id": 1}', "inbox.json: must be a list"),
         ("inbox.json", '[{"subject": "no id"}]', "inbox.json[0]: missing required field 'id'"),
         ("inbox.json", '[{"id": 1}, {"id": 1}]', "duplicate id"),
-        ("calendar.json", '[{"id": "e", "title": "t", "start": "tomorrow"}]', "calendar.json[0]: 'start'"),
+        (
+            "calendar.json",
+            '[{"id": "e", "title": "t", "start": "tomorrow"}]',
+            "calendar.json[0]: 'start'",
+        ),
         ("tasks.json", '["task"]', "tasks.json[0]: must be an object"),
         ("slack_messages.json", '[{"id": "m", "text": "t"}]', "needs 'channel' or 'channelId'"),
         ("github.json", '{"issues": [{"title": "x"}]}', "integer 'number'"),
@@ -538,7 +879,9 @@ def test_bad_world_input() -> None:
 
 
 def test_missing_fixture_files_mean_empty_collections() -> None:
-    eng = WorldEngine({"scenario": "empty", "seed": 0, "tools": [], "fixtures": {}, "workspace": {}})
+    eng = WorldEngine(
+        {"scenario": "empty", "seed": 0, "tools": [], "fixtures": {}, "workspace": {}}
+    )
     assert "0 message(s)" in ok(eng, "himalaya envelope list")
     assert "No Events Found" in ok(eng, "gcalcli agenda")
     assert "no git remotes" in run(eng, "gh issue list")["content"]
@@ -552,7 +895,16 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("exec", {"command": f"curl -s -X POST {NOTION}/databases/db/query"}),
     ("exec", {"command": "gcalcli agenda"}),
     ("exec", {"command": "himalaya draft -H 'To: dana@acme.example' -H 'Subject: Re' 'On it'"}),
-    ("exec", {"command": curl_json("POST", f"{NOTION}/pages", {"parent": {"database_id": "d"}, "properties": {"title": "RCA"}})}),
+    (
+        "exec",
+        {
+            "command": curl_json(
+                "POST",
+                f"{NOTION}/pages",
+                {"parent": {"database_id": "d"}, "properties": {"title": "RCA"}},
+            )
+        },
+    ),
     ("slack", {"action": "sendMessage", "to": "#incidents", "content": "Update posted"}),
     ("exec", {"command": "gcalcli add --title Sync --when 'tomorrow 9am' --duration 30"}),
     ("memory_search", {"query": "Acme"}),
@@ -584,44 +936,143 @@ def test_ids_and_times_come_from_the_counter_and_now() -> None:
 
 
 def test_effect_data_is_a_snapshot(eng: WorldEngine) -> None:
-    fx = run(eng, curl_json("POST", f"{NOTION}/pages", {"parent": {"database_id": "d"}, "properties": {"title": "T"}}))["side_effects"][0]
-    run(eng, curl_json("PATCH", f"{NOTION}/pages/{fx['target']}", {"properties": {"title": "Changed"}}))
+    fx = run(
+        eng,
+        curl_json(
+            "POST",
+            f"{NOTION}/pages",
+            {"parent": {"database_id": "d"}, "properties": {"title": "T"}},
+        ),
+    )["side_effects"][0]
+    run(
+        eng,
+        curl_json("PATCH", f"{NOTION}/pages/{fx['target']}", {"properties": {"title": "Changed"}}),
+    )
     assert fx["data"]["title"] == "T"
 
 
 def test_tool_schemas_are_openai_function_schemas() -> None:
-    assert set(TOOL_SCHEMAS) == {"exec", "slack", "memory_search", "memory_get", "read", "web_search", "web_fetch"}
+    assert set(TOOL_SCHEMAS) == {
+        "exec",
+        "slack",
+        "memory_search",
+        "memory_get",
+        "read",
+        "web_search",
+        "web_fetch",
+    }
     for name, schema in TOOL_SCHEMAS.items():
         assert schema["type"] == "function"
         fn = schema["function"]
         assert fn["name"] == name and fn["description"]
         params = fn["parameters"]
         assert params["type"] == "object" and set(params["required"]) <= set(params["properties"])
-    assert TOOL_SCHEMAS["slack"]["function"]["parameters"]["properties"]["action"]["enum"][0] == "readMessages"
+    assert (
+        TOOL_SCHEMAS["slack"]["function"]["parameters"]["properties"]["action"]["enum"][0]
+        == "readMessages"
+    )
 
 
 def test_slack_reads_are_chronological() -> None:
     msgs = [
-        {"id": "late", "channel": "#ops", "author": "a", "text": "second", "timestamp": "2026-02-12T10:00:00+00:00"},
-        {"id": "early", "channel": "#ops", "author": "b", "text": "first", "timestamp": "2026-02-12T09:00:00+00:00"},
+        {
+            "id": "late",
+            "channel": "#ops",
+            "author": "a",
+            "text": "second",
+            "timestamp": "2026-02-12T10:00:00+00:00",
+        },
+        {
+            "id": "early",
+            "channel": "#ops",
+            "author": "b",
+            "text": "first",
+            "timestamp": "2026-02-12T09:00:00+00:00",
+        },
     ]
-    eng = WorldEngine(world_input(**{"slack_messages.json": json.dumps(msgs), "slack_channels.json": "[]"}))
+    eng = WorldEngine(
+        world_input(**{"slack_messages.json": json.dumps(msgs), "slack_channels.json": "[]"})
+    )
     out = eng.call("slack", {"action": "readMessages", "channelId": "#ops"})["content"]
     assert out.index("first") < out.index("second")
-    latest = eng.call("slack", {"action": "readMessages", "channelId": "ops", "limit": 1})["content"]
+    latest = eng.call("slack", {"action": "readMessages", "channelId": "ops", "limit": 1})[
+        "content"
+    ]
     assert "second" in latest and "first" not in latest
 
 
 _FUZZ_WORDS = [
-    "himalaya", "envelope", "list", "message", "read", "write", "send", "delete", "move", "flag",
-    "add", "template", "draft", "-H", "To: a@b.example", "--body", "--folder", "Drafts", "msg_001",
-    "-p", "0", "-1", "curl", "-X", "POST", "PATCH", "DELETE", "PUT", "-d", "{}", "[]", "null",
-    '{"archived": true}', '{"properties": {"Status": "Done"}}', "-G", "-sS", "--json",
-    f"{NOTION}/pages", f"{NOTION}/pages/task_1", f"{NOTION}/pages/doc_1",
-    f"{NOTION}/databases/x/query", f"{NOTION}/blocks/doc_1/children", GCAL, f"{GCAL}/evt_1",
-    f"{GCAL}?timeMin=x", "gcalcli", "agenda", "search", "--title", "--when", "tomorrow", "2pm",
-    "--duration", "30", "gh", "issue", "pr", "view", "diff", "merge", "close", "comment", "create",
-    "12", "13", "--state", "all", "-R", "acme/shop", "--", "-",
+    "himalaya",
+    "envelope",
+    "list",
+    "message",
+    "read",
+    "write",
+    "send",
+    "delete",
+    "move",
+    "flag",
+    "add",
+    "template",
+    "draft",
+    "-H",
+    "To: a@b.example",
+    "--body",
+    "--folder",
+    "Drafts",
+    "msg_001",
+    "-p",
+    "0",
+    "-1",
+    "curl",
+    "-X",
+    "POST",
+    "PATCH",
+    "DELETE",
+    "PUT",
+    "-d",
+    "{}",
+    "[]",
+    "null",
+    '{"archived": true}',
+    '{"properties": {"Status": "Done"}}',
+    "-G",
+    "-sS",
+    "--json",
+    f"{NOTION}/pages",
+    f"{NOTION}/pages/task_1",
+    f"{NOTION}/pages/doc_1",
+    f"{NOTION}/databases/x/query",
+    f"{NOTION}/blocks/doc_1/children",
+    GCAL,
+    f"{GCAL}/evt_1",
+    f"{GCAL}?timeMin=x",
+    "gcalcli",
+    "agenda",
+    "search",
+    "--title",
+    "--when",
+    "tomorrow",
+    "2pm",
+    "--duration",
+    "30",
+    "gh",
+    "issue",
+    "pr",
+    "view",
+    "diff",
+    "merge",
+    "close",
+    "comment",
+    "create",
+    "12",
+    "13",
+    "--state",
+    "all",
+    "-R",
+    "acme/shop",
+    "--",
+    "-",
 ]
 
 

@@ -245,7 +245,12 @@ class Terminated(Exception):
 
 
 def _result(content: str, exit_code: int) -> dict[str, Any]:
-    return {"content": content, "is_error": exit_code != 0, "exit_code": exit_code, "side_effects": []}
+    return {
+        "content": content,
+        "is_error": exit_code != 0,
+        "exit_code": exit_code,
+        "side_effects": [],
+    }
 
 
 def _read_bounded(fd: int, deadline: float) -> tuple[bytearray, bool]:

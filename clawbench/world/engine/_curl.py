@@ -12,24 +12,60 @@ from ._core import BadJSON, Op, Res, Usage, err, http
 from ._state import State
 
 _NOARG = {
-    "-s": "silent", "--silent": "silent", "-S": "show_error", "--show-error": "show_error",
-    "-L": "location", "--location": "location", "-f": "fail", "--fail": "fail",
-    "--fail-with-body": "fail_body", "-i": "include", "--include": "include",
-    "-k": "insecure", "--insecure": "insecure", "-v": "verbose", "--verbose": "verbose",
-    "-G": "get", "--get": "get", "--compressed": "compressed", "-g": "globoff",
-    "--globoff": "globoff", "-N": "no_buffer", "--no-buffer": "no_buffer",
+    "-s": "silent",
+    "--silent": "silent",
+    "-S": "show_error",
+    "--show-error": "show_error",
+    "-L": "location",
+    "--location": "location",
+    "-f": "fail",
+    "--fail": "fail",
+    "--fail-with-body": "fail_body",
+    "-i": "include",
+    "--include": "include",
+    "-k": "insecure",
+    "--insecure": "insecure",
+    "-v": "verbose",
+    "--verbose": "verbose",
+    "-G": "get",
+    "--get": "get",
+    "--compressed": "compressed",
+    "-g": "globoff",
+    "--globoff": "globoff",
+    "-N": "no_buffer",
+    "--no-buffer": "no_buffer",
 }
 _WITHARG = {
-    "-X": "request", "--request": "request", "-H": "header", "--header": "header",
-    "-d": "data", "--data": "data", "--data-raw": "data", "--data-binary": "data",
-    "--data-ascii": "data", "--data-urlencode": "data", "--json": "json", "--url": "url",
-    "-o": "output", "--output": "output", "-u": "user", "--user": "user",
-    "-A": "user_agent", "--user-agent": "user_agent", "-m": "max_time",
-    "--max-time": "max_time", "--connect-timeout": "max_time", "--retry": "retry",
-    "-w": "write_out", "--write-out": "write_out", "-e": "referer", "--referer": "referer",
+    "-X": "request",
+    "--request": "request",
+    "-H": "header",
+    "--header": "header",
+    "-d": "data",
+    "--data": "data",
+    "--data-raw": "data",
+    "--data-binary": "data",
+    "--data-ascii": "data",
+    "--data-urlencode": "data",
+    "--json": "json",
+    "--url": "url",
+    "-o": "output",
+    "--output": "output",
+    "-u": "user",
+    "--user": "user",
+    "-A": "user_agent",
+    "--user-agent": "user_agent",
+    "-m": "max_time",
+    "--max-time": "max_time",
+    "--connect-timeout": "max_time",
+    "--retry": "retry",
+    "-w": "write_out",
+    "--write-out": "write_out",
+    "-e": "referer",
+    "--referer": "referer",
 }
 _SHORT_NOARG = {k[1] for k in _NOARG if len(k) == 2}
 _SHORT_ARG = {k[1] for k in _WITHARG if len(k) == 2}
+
 
 @dataclass
 class Request:
@@ -133,7 +169,9 @@ def build_request(tokens: list[str]) -> Request:
         parts = urlsplit(url)
         host = parts.hostname or ""
     except ValueError:
-        raise Usage(f"curl: (3) URL using bad/illegal format or missing URL: {urls[0]}", 3) from None
+        raise Usage(
+            f"curl: (3) URL using bad/illegal format or missing URL: {urls[0]}", 3
+        ) from None
     query: dict[str, str] = {}
     for key, vals in parse_qs(parts.query, keep_blank_values=True).items():
         query[key] = vals[-1]
@@ -143,9 +181,7 @@ def build_request(tokens: list[str]) -> Request:
             body = json.loads(raw_body)
         except json.JSONDecodeError:
             body = BadJSON(raw_body)
-    return Request(
-        method, url, parts.path, query, body, raw_body, headers, host, p.flags
-    )
+    return Request(method, url, parts.path, query, body, raw_body, headers, host, p.flags)
 
 
 def handle(state: State, tokens: list[str]) -> Res | Op:

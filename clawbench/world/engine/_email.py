@@ -27,9 +27,7 @@ _LIST = OptSpec(
     output=("-o", "--output"),
 )
 _READ = OptSpec(folder=("-f", "--folder"), flag_raw=("--raw",), flag_preview=("--preview",))
-_WRITE = OptSpec(
-    multi_header=("-H", "--header"), body=("-b", "--body"), folder=("-f", "--folder")
-)
+_WRITE = OptSpec(multi_header=("-H", "--header"), body=("-b", "--body"), folder=("-f", "--folder"))
 _PLAIN = OptSpec(folder=("-f", "--folder"))
 DEFAULT_PAGE_SIZE = 25
 

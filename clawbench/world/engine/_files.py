@@ -48,9 +48,7 @@ def read(state: State, args: dict[str, Any]) -> Res:
 
 
 def _memory_files(state: State) -> dict[str, str]:
-    return {
-        p: t for p, t in state.files.items() if p.startswith("memory/") or p == "MEMORY.md"
-    }
+    return {p: t for p, t in state.files.items() if p.startswith("memory/") or p == "MEMORY.md"}
 
 
 _TERM = re.compile(r"\w+", re.UNICODE)
@@ -84,8 +82,9 @@ def memory_get(state: State, args: dict[str, Any]) -> Res:
     path = _clean(args.get("path"))
     files = _memory_files(state)
     if path is None or path not in files:
-        return err(f"memory_get: no such memory file: {args.get('path')!r}. "
-                   f"Files: {_listing(list(files))}")
+        return err(
+            f"memory_get: no such memory file: {args.get('path')!r}. Files: {_listing(list(files))}"
+        )
     try:
         start = _int(args, "from", 1)
         count = _int(args, "lines", 50)

@@ -41,7 +41,9 @@ def _delete_effect(ev: dict[str, Any]) -> dict[str, Any]:
         "calendar.delete",
         str(ev["id"]),
         str(ev["title"]),
-        snap({"id": ev["id"], "title": ev["title"], "start": ev.get("start"), "end": ev.get("end")}),
+        snap(
+            {"id": ev["id"], "title": ev["title"], "start": ev.get("start"), "end": ev.get("end")}
+        ),
     )
 
 
@@ -79,7 +81,9 @@ def gevent(ev: dict[str, Any]) -> dict[str, Any]:
 
 
 def _gerror(status: int, message: str) -> Res:
-    return http(status, {"error": {"code": status, "message": message, "errors": [{"message": message}]}})
+    return http(
+        status, {"error": {"code": status, "message": message, "errors": [{"message": message}]}}
+    )
 
 
 def _find(state: State, eid: str) -> int | None:
@@ -195,7 +199,12 @@ def _list(state: State, cal: str, query: dict[str, str]) -> Res:
     ][: max(limit, 0)]
     return http(
         200,
-        {"kind": "calendar#events", "summary": cal, "timeZone": str(state.now.tzinfo), "items": items},
+        {
+            "kind": "calendar#events",
+            "summary": cal,
+            "timeZone": str(state.now.tzinfo),
+            "items": items,
+        },
     )
 
 
@@ -252,10 +261,16 @@ USAGE = """usage:
   gcalcli delete TEXT [START [END]]
 dates: today, tomorrow, yesterday, a weekday, YYYY-MM-DD, optionally with a time (14:00, 2pm)"""
 
-_COMMON = {"flag_nocolor": ("--nocolor",), "flag_noprompt": ("--noprompt",),
-           "flag_military": ("--military",), "flag_nodeclined": ("--nodeclined",),
-           "flag_expert": ("--iamaexpert",), "flag_tsv": ("--tsv",),
-           "calendar": ("--calendar", "--cal"), "multi_details": ("--details",)}
+_COMMON = {
+    "flag_nocolor": ("--nocolor",),
+    "flag_noprompt": ("--noprompt",),
+    "flag_military": ("--military",),
+    "flag_nodeclined": ("--nodeclined",),
+    "flag_expert": ("--iamaexpert",),
+    "flag_tsv": ("--tsv",),
+    "calendar": ("--calendar", "--cal"),
+    "multi_details": ("--details",),
+}
 _AGENDA = OptSpec(**_COMMON)
 _ADD = OptSpec(
     **_COMMON,
@@ -358,7 +373,9 @@ def _agenda_lines(state: State, events: list[dict[str, Any]], details: bool) -> 
     return "\n".join(lines)
 
 
-def _matching(state: State, text: str, lo: datetime | None, hi: datetime | None) -> list[dict[str, Any]]:
+def _matching(
+    state: State, text: str, lo: datetime | None, hi: datetime | None
+) -> list[dict[str, Any]]:
     needle = text.lower()
     return [
         ev

@@ -23,20 +23,40 @@ USAGE = """usage:
 (-R/--repo OWNER/NAME is accepted for the scenario's repository)"""
 
 _REPO = {"repo": ("-R", "--repo")}
-_LIST = OptSpec(**_REPO, state=("-s", "--state"), multi_label=("-l", "--label"),
-                limit=("-L", "--limit"), json=("--json",), author=("-A", "--author"),
-                search=("-S", "--search"))
-_VIEW = OptSpec(**_REPO, json=("--json",), flag_comments=("-c", "--comments"),
-                flag_web=("-w", "--web"))
-_DIFF = OptSpec(**_REPO, flag_color=("--color",), flag_patch=("--patch",),
-                flag_name_only=("--name-only",))
-_CREATE = OptSpec(**_REPO, title=("-t", "--title"), body=("-b", "--body"),
-                  multi_label=("-l", "--label"), multi_assignee=("-a", "--assignee"))
+_LIST = OptSpec(
+    **_REPO,
+    state=("-s", "--state"),
+    multi_label=("-l", "--label"),
+    limit=("-L", "--limit"),
+    json=("--json",),
+    author=("-A", "--author"),
+    search=("-S", "--search"),
+)
+_VIEW = OptSpec(
+    **_REPO, json=("--json",), flag_comments=("-c", "--comments"), flag_web=("-w", "--web")
+)
+_DIFF = OptSpec(
+    **_REPO, flag_color=("--color",), flag_patch=("--patch",), flag_name_only=("--name-only",)
+)
+_CREATE = OptSpec(
+    **_REPO,
+    title=("-t", "--title"),
+    body=("-b", "--body"),
+    multi_label=("-l", "--label"),
+    multi_assignee=("-a", "--assignee"),
+)
 _COMMENT = OptSpec(**_REPO, body=("-b", "--body"))
 _CLOSE = OptSpec(**_REPO, comment=("-c", "--comment"), reason=("-r", "--reason"))
-_MERGE = OptSpec(**_REPO, flag_merge=("-m", "--merge"), flag_squash=("-s", "--squash"),
-                 flag_rebase=("-r", "--rebase"), flag_delete_branch=("-d", "--delete-branch"),
-                 flag_auto=("--auto",), flag_admin=("--admin",), body=("-b", "--body"))
+_MERGE = OptSpec(
+    **_REPO,
+    flag_merge=("-m", "--merge"),
+    flag_squash=("-s", "--squash"),
+    flag_rebase=("-r", "--rebase"),
+    flag_delete_branch=("-d", "--delete-branch"),
+    flag_auto=("--auto",),
+    flag_admin=("--admin",),
+    body=("-b", "--body"),
+)
 
 
 def _check_repo(state: State, opts: dict[str, Any]) -> None:
@@ -91,7 +111,9 @@ def handle(state: State, tokens: list[str]) -> Res | Op:
         opts, pos = parse_opts(args, _DIFF, USAGE)
         _check_repo(state, opts)
         item = _number(state, pos, items, group)
-        return Res(str(item.get("diff") or f"(no diff recorded for pull request #{item['number']})"))
+        return Res(
+            str(item.get("diff") or f"(no diff recorded for pull request #{item['number']})")
+        )
     if group == "issue" and sub == "create":
         return _create(state, args)
     if sub == "comment":
@@ -135,8 +157,10 @@ def _list(state: State, group: str, items: list[dict[str, Any]], args: list[str]
     if opt_str(opts, "json"):
         return Res(_json_fields(rows, opt_str(opts, "json")))
     if not rows:
-        return Res(f"no {want} {'issues' if group == 'issue' else 'pull requests'} match "
-                   f"your search in {state.repo}")
+        return Res(
+            f"no {want} {'issues' if group == 'issue' else 'pull requests'} match "
+            f"your search in {state.repo}"
+        )
     lines = []
     for item in rows:
         extra = (
@@ -181,8 +205,9 @@ def _comment_op(state: State, group: str, item: dict[str, Any], body: str) -> Op
             body,
             snap({"repo": state.repo, "kind": group, "number": item["number"], "body": body}),
         )
-        return Res(f"{_url(state, group, item['number'])}#issuecomment-{state.tick():04d}",
-                   effects=[fx])
+        return Res(
+            f"{_url(state, group, item['number'])}#issuecomment-{state.tick():04d}", effects=[fx]
+        )
 
     return Op(["github.comment"], run)
 
@@ -199,12 +224,23 @@ def _create(state: State, args: list[str]) -> Op:
 
     def run() -> Res:
         number = max([int(i["number"]) for i in state.issues + state.pulls] + [0]) + 1
-        issue = {"number": number, "title": title, "state": "open", "body": body,
-                 "labels": labels, "author": "you", "comments": []}
+        issue = {
+            "number": number,
+            "title": title,
+            "state": "open",
+            "body": body,
+            "labels": labels,
+            "author": "you",
+            "comments": [],
+        }
         state.issues.append(issue)
         state.tick()
-        fx = effect("github.issue_create", f"{state.repo}#{number}", f"{title}\n{body}".rstrip(),
-                    snap({"repo": state.repo, **issue}))
+        fx = effect(
+            "github.issue_create",
+            f"{state.repo}#{number}",
+            f"{title}\n{body}".rstrip(),
+            snap({"repo": state.repo, **issue}),
+        )
         return Res(_url(state, "issue", number), effects=[fx])
 
     return Op(["github.issue_create"], run)
@@ -223,9 +259,12 @@ def _close(state: State, group: str, items: list[dict[str, Any]], args: list[str
         if comment:
             item.setdefault("comments", []).append({"author": "you", "body": comment})
         state.tick()
-        fx = effect("github.close", f"{state.repo}#{item['number']}", comment or str(item["title"]),
-                    snap({"repo": state.repo, "kind": group, "number": item["number"],
-                          "comment": comment}))
+        fx = effect(
+            "github.close",
+            f"{state.repo}#{item['number']}",
+            comment or str(item["title"]),
+            snap({"repo": state.repo, "kind": group, "number": item["number"], "comment": comment}),
+        )
         noun = "issue" if group == "issue" else "pull request"
         return Res(f"✓ Closed {noun} {state.repo}#{item['number']} ({item['title']})", effects=[fx])
 
@@ -244,10 +283,22 @@ def _merge(state: State, items: list[dict[str, Any]], args: list[str]) -> Op:
         item["merged"] = True
         item["state"] = "merged"
         state.tick()
-        fx = effect("github.pr_merge", f"{state.repo}#{item['number']}", str(item["title"]),
-                    snap({"repo": state.repo, "number": item["number"], "method": method,
-                          "head": item.get("head"), "base": item.get("base")}))
-        return Res(f"✓ Merged pull request {state.repo}#{item['number']} ({item['title']})",
-                   effects=[fx])
+        fx = effect(
+            "github.pr_merge",
+            f"{state.repo}#{item['number']}",
+            str(item["title"]),
+            snap(
+                {
+                    "repo": state.repo,
+                    "number": item["number"],
+                    "method": method,
+                    "head": item.get("head"),
+                    "base": item.get("base"),
+                }
+            ),
+        )
+        return Res(
+            f"✓ Merged pull request {state.repo}#{item['number']} ({item['title']})", effects=[fx]
+        )
 
     return Op(["github.pr_merge"], run)

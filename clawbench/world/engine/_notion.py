@@ -56,9 +56,7 @@ def handle(state: State, req: Any) -> Res | Op:
         if m == "PATCH":
             return _append(state, route[1], body)
     if route and route[0] in ("databases", "pages", "blocks", "search"):
-        return _error(
-            405, "invalid_request", f"Method {m} is not supported for {req.path}."
-        )
+        return _error(405, "invalid_request", f"Method {m} is not supported for {req.path}.")
     return _error(400, "invalid_request_url", "Invalid request URL.")
 
 
@@ -184,7 +182,9 @@ def _match(state: State, task: dict[str, Any], flt: Any) -> bool:
     field = _norm_key(prop)
     conds = [v for k, v in flt.items() if k != "property" and isinstance(v, dict)]
     if len(conds) != 1:
-        raise _BadProp(f"filter on {prop!r} needs one condition, e.g. {{'status': {{'equals': 'Done'}}}}.")
+        raise _BadProp(
+            f"filter on {prop!r} needs one condition, e.g. {{'status': {{'equals': 'Done'}}}}."
+        )
     cond = conds[0]
     actual = task.get(field)
     for op, want in cond.items():
@@ -336,9 +336,7 @@ def _children_text(children: Any) -> str:
 
 def _create(state: State, body: dict[str, Any]) -> Res | Op:
     parent = body.get("parent")
-    if not isinstance(parent, dict) or not (
-        parent.get("database_id") or parent.get("page_id")
-    ):
+    if not isinstance(parent, dict) or not (parent.get("database_id") or parent.get("page_id")):
         return _error(400, "validation_error", "body.parent needs a database_id or page_id.")
     try:
         props = _props(body.get("properties", {}))
@@ -399,12 +397,22 @@ def _patch(state: State, pid: str, body: dict[str, Any]) -> Res | Op:
             items.pop(idx)
             item.update(props)
             state.archived.append(item)
-            fx = effect(kind, str(item["id"]), str(item["title"]), snap({"id": item["id"], "archived": True, "title": item["title"]}))
+            fx = effect(
+                kind,
+                str(item["id"]),
+                str(item["title"]),
+                snap({"id": item["id"], "archived": True, "title": item["title"]}),
+            )
             return http(200, _task_page(item, archived=True), [fx])
         before = {k: item.get(k) for k in props}
         item.update(props)
         text = "\n".join(f"{k}: {v}" for k, v in props.items())
-        fx = effect(kind, str(item["id"]), text, snap({"id": item["id"], "changes": props, "before": before}))
+        fx = effect(
+            kind,
+            str(item["id"]),
+            text,
+            snap({"id": item["id"], "changes": props, "before": before}),
+        )
         page = _task_page(item) if kind == "task.update" else _doc_page(item)
         return http(200, page, [fx])
 
@@ -428,6 +436,8 @@ def _append(state: State, pid: str, body: dict[str, Any]) -> Res | Op:
         doc["content"] = f"{old}\n{text}" if old else text
         fx = effect("doc.update", str(doc["id"]), text, snap({"id": doc["id"], "appended": text}))
         blocks = _blocks(str(doc["id"]), text)
-        return http(200, {"object": "list", "results": blocks, "has_more": False, "next_cursor": None}, [fx])
+        return http(
+            200, {"object": "list", "results": blocks, "has_more": False, "next_cursor": None}, [fx]
+        )
 
     return Op(["doc.update"], run)

@@ -8,11 +8,33 @@ from ._core import Op, Res, effect, err, jdump, snap
 from ._state import State, parse_dt
 
 ACTIONS = (
-    "readMessages", "sendMessage", "editMessage", "deleteMessage", "react", "reactions",
-    "pinMessage", "unpinMessage", "listPins", "listChannels", "memberInfo", "emojiList",
+    "readMessages",
+    "sendMessage",
+    "editMessage",
+    "deleteMessage",
+    "react",
+    "reactions",
+    "pinMessage",
+    "unpinMessage",
+    "listPins",
+    "listChannels",
+    "memberInfo",
+    "emojiList",
 )
-EMOJI = ("white_check_mark", "eyes", "thumbsup", "rotating_light", "warning", "fire", "pray",
-         "tada", "heavy_check_mark", "x", "hourglass", "memo")
+EMOJI = (
+    "white_check_mark",
+    "eyes",
+    "thumbsup",
+    "rotating_light",
+    "warning",
+    "fire",
+    "pray",
+    "tada",
+    "heavy_check_mark",
+    "x",
+    "hourglass",
+    "memo",
+)
 DEFAULT_LIMIT = 50
 
 
@@ -143,8 +165,12 @@ def _dispatch(state: State, action: str, args: dict[str, Any]) -> Res | Op:
         limit = _limit(args)
         msgs = _chronological([m for m in state.messages if m["_cid"] == str(chan["id"])], state)
         msgs = msgs[-limit:]
-        return _ok({"channel": {"id": chan["id"], "name": chan["name"]},
-                    "messages": [_view(m) for m in msgs]})
+        return _ok(
+            {
+                "channel": {"id": chan["id"], "name": chan["name"]},
+                "messages": [_view(m) for m in msgs],
+            }
+        )
     if action == "listChannels":
         return _ok({"channels": [dict(c) for c in state.channels]})
     if action == "memberInfo":
@@ -156,8 +182,13 @@ def _dispatch(state: State, action: str, args: dict[str, Any]) -> Res | Op:
         return _ok({"emoji": list(EMOJI)})
     if action == "listPins":
         chan = _need_channel(state, args)
-        pinned = [m for cid, mid in state.pins if cid == str(chan["id"])
-                  for m in state.messages if str(m["id"]) == mid]
+        pinned = [
+            m
+            for cid, mid in state.pins
+            if cid == str(chan["id"])
+            for m in state.messages
+            if str(m["id"]) == mid
+        ]
         return _ok({"channel": chan["id"], "items": [_view(m) for m in pinned]})
     if action == "reactions":
         m = _find_msg(state, args)
@@ -190,8 +221,15 @@ def _send(state: State, args: dict[str, Any]) -> Op:
 
     def run() -> Res:
         mid = state.new_id("slackmsg")
-        m = {"id": mid, "channel": target, "channelId": cid, "author": "you",
-             "text": content, "timestamp": state.stamp(), "_cid": cid}
+        m = {
+            "id": mid,
+            "channel": target,
+            "channelId": cid,
+            "author": "you",
+            "text": content,
+            "timestamp": state.stamp(),
+            "_cid": cid,
+        }
         state.messages.append(m)
         fx = effect("slack.send", target, content, snap(_view(m)))
         return _ok({"messageId": mid, "channel": cid, "to": target}, [fx])
@@ -205,8 +243,12 @@ def _edit(state: State, m: dict[str, Any], args: dict[str, Any]) -> Op:
     def run() -> Res:
         before = m["text"]
         m["text"] = content
-        fx = effect("slack.edit", _where(state, m), content,
-                    snap({"messageId": m["id"], "channelId": m["_cid"], "before": before}))
+        fx = effect(
+            "slack.edit",
+            _where(state, m),
+            content,
+            snap({"messageId": m["id"], "channelId": m["_cid"], "before": before}),
+        )
         return _ok({"messageId": m["id"], "edited": True}, [fx])
 
     return Op(["slack.edit"], run)
@@ -216,8 +258,12 @@ def _delete(state: State, m: dict[str, Any]) -> Op:
     def run() -> Res:
         state.messages.remove(m)
         state.pins = [p for p in state.pins if p[1] != str(m["id"])]
-        fx = effect("slack.delete", _where(state, m), str(m["text"]),
-                    snap({"messageId": m["id"], "channelId": m["_cid"], "author": m.get("author")}))
+        fx = effect(
+            "slack.delete",
+            _where(state, m),
+            str(m["text"]),
+            snap({"messageId": m["id"], "channelId": m["_cid"], "author": m.get("author")}),
+        )
         return _ok({"messageId": m["id"], "deleted": True}, [fx])
 
     return Op(["slack.delete"], run)
@@ -228,8 +274,12 @@ def _react(state: State, m: dict[str, Any], emoji: str) -> Op:
         reactions = m.setdefault("reactions", [])
         if emoji not in reactions:
             reactions.append(emoji)
-        fx = effect("slack.react", str(m["id"]), emoji,
-                    snap({"messageId": m["id"], "channelId": m["_cid"], "emoji": emoji}))
+        fx = effect(
+            "slack.react",
+            str(m["id"]),
+            emoji,
+            snap({"messageId": m["id"], "channelId": m["_cid"], "emoji": emoji}),
+        )
         return _ok({"messageId": m["id"], "emoji": emoji}, [fx])
 
     return Op(["slack.react"], run)
@@ -246,8 +296,9 @@ def _pin(state: State, m: dict[str, Any], *, pin: bool) -> Op:
             state.pins.append(key)
         elif not pin:
             state.pins.remove(key)
-        fx = effect(kind, str(m["id"]), str(m["text"]),
-                    snap({"messageId": m["id"], "channelId": m["_cid"]}))
+        fx = effect(
+            kind, str(m["id"]), str(m["text"]), snap({"messageId": m["id"], "channelId": m["_cid"]})
+        )
         return _ok({"messageId": m["id"], "pinned": pin}, [fx])
 
     return Op([kind], run)

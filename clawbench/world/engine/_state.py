@@ -53,7 +53,9 @@ def _load_json(fixtures: dict[str, str], name: str, kind: type) -> Any:
     return value
 
 
-def _records(fixtures: dict[str, str], name: str, required: tuple[str, ...]) -> list[dict[str, Any]]:
+def _records(
+    fixtures: dict[str, str], name: str, required: tuple[str, ...]
+) -> list[dict[str, Any]]:
     items = _load_json(fixtures, name, list)
     for i, item in enumerate(items):
         if not isinstance(item, dict):
