@@ -21,6 +21,7 @@ test: $(STAMP)
 
 check: $(STAMP)
 	$(VENV)/bin/ruff check clawbench trajectoryrl neurons tests benchmarks
+	$(VENV)/bin/ruff format --check clawbench trajectoryrl neurons tests benchmarks
 	$(VENV)/bin/mypy
 
 clean:
