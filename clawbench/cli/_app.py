@@ -32,7 +32,3 @@ class CliError(Exception):
 class Ctx:
     console: Console  # stdout: tables, progress, results
     cwd: Path
-
-
-def not_available(what: str) -> CliError:
-    return CliError(f"{what} is not available yet in this build", code="not_available")

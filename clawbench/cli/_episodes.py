@@ -1,19 +1,12 @@
-"""Running scenarios x seeds with bounded concurrency, shared by ``run`` and ``check``.
-
-The harness APIs (agent loop, scoring, sandboxes) are imported when a command needs them, so
-the pack and report commands work on their own.
-"""
+"""Running scenarios x seeds with bounded concurrency, shared by ``run`` and ``check``."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -25,41 +18,18 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from clawbench.cli._app import CliError, not_available
+from clawbench import HARNESS_VERSION
+from clawbench.agent import ModelClient, OpenAIModel, ScriptedModel, load_script, run_episode
+from clawbench.cli._app import CliError
 from clawbench.errors import ModelError, SandboxError
 from clawbench.pack import PolicyBundle
-from clawbench.trajectory import EpisodeSpec, ModelInfo, TerminationReason, Trajectory
-
-
-@dataclass(frozen=True)
-class Harness:
-    """The harness APIs a run needs, looked up once."""
-
-    scenario: ModuleType
-    agent: ModuleType
-    scoring: ModuleType
-    sandbox: ModuleType
-
-
-def harness(what: str) -> Harness:
-    mods = {}
-    needs = {
-        "scenario": ("load_suite", "instantiate", "find_scenario"),
-        "agent": ("run_episode", "ScriptedModel", "OpenAIModel", "load_script"),
-        "scoring": ("score_episode", "aggregate", "ScoringParams"),
-        "sandbox": ("LocalSandbox",),
-    }
-    for pkg, names in needs.items():
-        mod = importlib.import_module(f"clawbench.{pkg}")
-        missing = [n for n in names if not hasattr(mod, n)]
-        if missing:
-            raise not_available(f"{what} (needs clawbench.{pkg}.{', '.join(missing)})")
-        mods[pkg] = mod
-    return Harness(**mods)
-
+from clawbench.sandbox import DockerSandbox, LocalSandbox, Sandbox
+from clawbench.scenario import Scenario, ScenarioInstance, instantiate
+from clawbench.scoring import EpisodeScore, ScoringParams, score_episode
+from clawbench.trajectory import EpisodeSpec, TerminationReason, Trajectory
 
 # --- models -------------------------------------------------------------------------------
-ModelFactory = Callable[[Any], Any]  # ScenarioInstance -> ModelClient
+ModelFactory = Callable[[ScenarioInstance], ModelClient]
 
 
 def script_for(source: Path, scenario: str) -> Path:
@@ -78,17 +48,16 @@ def script_for(source: Path, scenario: str) -> Path:
     )
 
 
-def scripted_factory(h: Harness, script_path: Path) -> ModelFactory:
-    script = h.agent.load_script(script_path)
+def scripted_factory(script_path: Path) -> ModelFactory:
+    script = load_script(script_path)
 
-    def make(instance: Any) -> Any:
-        return h.agent.ScriptedModel(script, variables=instance.variables)
+    def make(instance: ScenarioInstance) -> ModelClient:
+        return ScriptedModel(script, variables=instance.variables)
 
     return make
 
 
 def model_factories(
-    h: Harness,
     spec: str,
     scenarios: list[str],
     *,
@@ -100,11 +69,11 @@ def model_factories(
     kind, _, rest = spec.partition(":")
     if kind == "scripted" and rest:
         src = Path(rest)
-        return {s: scripted_factory(h, script_for(src, s)) for s in scenarios}
+        return {s: scripted_factory(script_for(src, s)) for s in scenarios}
     if kind == "openai" and rest:
         # One client for every episode; it reads its key from the named variable itself, so
         # the key never passes through here. "none": an endpoint without auth.
-        client = h.agent.OpenAIModel(
+        client = OpenAIModel(
             rest,
             base_url=base_url or os.environ.get("OPENAI_BASE_URL") or None,
             api_key_env=None if api_key_env.lower() == "none" else api_key_env,
@@ -113,20 +82,18 @@ def model_factories(
     raise CliError(f"--model {spec!r}: expected openai:<model name> or scripted:<file or dir>")
 
 
-def make_sandbox(h: Harness, kind: str) -> Any:
+def make_sandbox(kind: str) -> Sandbox:
     if kind == "local":
-        return h.sandbox.LocalSandbox()
+        return LocalSandbox()
     if kind == "docker":
-        if not hasattr(h.sandbox, "DockerSandbox"):
-            raise not_available("the docker sandbox (clawbench.sandbox.DockerSandbox)")
-        return h.sandbox.DockerSandbox()
+        return DockerSandbox()
     raise CliError(f"--sandbox {kind!r}: expected local or docker")
 
 
 # --- episodes -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Job:
-    scenario: Any  # clawbench.scenario.Scenario
+    scenario: Scenario
     seed: int
     pack: PolicyBundle
     pack_hash: str
@@ -137,22 +104,24 @@ class Job:
 @dataclass
 class Outcome:
     job: Job
-    instance: Any  # ScenarioInstance
+    instance: ScenarioInstance
     trajectory: Trajectory
-    score: Any  # clawbench.scoring.EpisodeScore
+    score: EpisodeScore
 
 
 def _failed_trajectory(
-    job: Job, instance: Any, model: Any, sandbox: Any, err: BaseException
+    job: Job,
+    instance: ScenarioInstance,
+    model: ModelClient,
+    sandbox: Sandbox,
+    err: ModelError | SandboxError | OSError,
 ) -> Trajectory:
     """The record of an episode the evaluator could not run (never the pack's zero)."""
-    reason = TerminationReason.MODEL_ERROR
-    code = getattr(err, "code", "")
-    if code != "model_error":
-        reason = TerminationReason.SANDBOX_ERROR
-    info = getattr(model, "info", None)
-    if not isinstance(info, ModelInfo):
-        info = ModelInfo(provider="unknown", name="unknown")
+    reason = (
+        TerminationReason.MODEL_ERROR
+        if isinstance(err, ModelError)
+        else TerminationReason.SANDBOX_ERROR
+    )
     return Trajectory(
         spec=EpisodeSpec(
             scenario=instance.name,
@@ -160,9 +129,9 @@ def _failed_trajectory(
             scenario_hash=instance.content_hash,
             pack_hash=job.pack_hash,
             seed=job.seed,
-            model=info,
-            harness_version=_harness_version(),
-            sandbox=str(getattr(sandbox, "name", "local")),
+            model=model.info,
+            harness_version=HARNESS_VERSION,
+            sandbox=sandbox.name,
         ),
         variables=dict(instance.variables),
         termination=reason,
@@ -170,24 +139,16 @@ def _failed_trajectory(
     )
 
 
-def _harness_version() -> str:
-    from clawbench import HARNESS_VERSION
-
-    return HARNESS_VERSION
-
-
-async def _one(h: Harness, job: Job, sandbox: Any, params: Any) -> Outcome:
-    instance = h.scenario.instantiate(job.scenario, job.seed)
+async def _one(job: Job, sandbox: Sandbox, params: ScoringParams) -> Outcome:
+    instance = instantiate(job.scenario, job.seed)
     model = job.model(instance)
     try:
-        traj = await h.agent.run_episode(
-            instance, job.pack, model, sandbox, pack_hash=job.pack_hash
-        )
+        traj = await run_episode(instance, job.pack, model, sandbox, pack_hash=job.pack_hash)
     except (ModelError, SandboxError, OSError) as err:
         # run_episode records these itself; this is the backstop. A ScenarioError (the
         # scenario cannot run here, e.g. real-shell under local) propagates: exit 2.
         traj = _failed_trajectory(job, instance, model, sandbox, err)
-    score = h.scoring.score_episode(instance, traj, params)
+    score = score_episode(instance, traj, params)
     return Outcome(job=job, instance=instance, trajectory=traj, score=score)
 
 
@@ -205,11 +166,10 @@ def progress_bar(console: Console) -> Progress:
 
 
 async def run_jobs(
-    h: Harness,
     jobs: list[Job],
     *,
-    sandbox: Any,
-    params: Any,
+    sandbox: Sandbox,
+    params: ScoringParams,
     concurrency: int,
     console: Console,
     description: str = "episodes",
@@ -224,7 +184,7 @@ async def run_jobs(
 
         async def worker(i: int, job: Job) -> None:
             async with sem:
-                out = await _one(h, job, sandbox, params)
+                out = await _one(job, sandbox, params)
             results[i] = out
             if on_done is not None:  # writes files: off the event loop
                 await asyncio.to_thread(on_done, out)

@@ -13,12 +13,11 @@ from rich.table import Table
 from rich.text import Text
 
 from clawbench import HARNESS_VERSION
+from clawbench.agent import ModelClient, Script, ScriptExpectation, load_script
 from clawbench.cli._app import EXIT_EVALUATOR, EXIT_FAILED, EXIT_OK, CliError, Ctx
 from clawbench.cli._episodes import (
-    Harness,
     Job,
     Outcome,
-    harness,
     make_sandbox,
     model_factories,
     run_jobs,
@@ -29,6 +28,7 @@ from clawbench.pack import PolicyBundle, load_pack, pack_hash, write_pack_json
 from clawbench.report import (
     TRAJECTORY_DIR,
     EpisodeScoreEntry,
+    RunData,
     RunManifest,
     ScoresFile,
     episodes_table,
@@ -39,6 +39,8 @@ from clawbench.report import (
     write_json_atomic,
 )
 from clawbench.report._view import run_view
+from clawbench.scenario import Scenario, ScenarioInstance, instantiate, load_suite
+from clawbench.scoring import EpisodeScore, PackScore, ScoringParams, aggregate, score_episode
 from clawbench.trajectory import dump_trajectory, load_trajectory
 
 _SEEDS = re.compile(r"^\s*(\d+)\s*\.\.\s*(\d+)\s*$")
@@ -63,14 +65,13 @@ def parse_seeds(text: str) -> list[int]:
     return sorted(set(seeds))
 
 
-def _suite(h: Harness, suite: str) -> list[Any]:
+def _suite(suite: str) -> list[Scenario]:
     if not Path(suite).is_dir():
         raise CliError(f"{suite}: no such scenario suite directory (use --suite DIR)")
-    scenarios: list[Any] = h.scenario.load_suite(suite)
-    return scenarios
+    return load_suite(suite)
 
 
-def _score_json(score: Any) -> dict[str, Any]:
+def _score_json(score: EpisodeScore | PackScore) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(score.model_dump_json())
     return data
 
@@ -89,10 +90,10 @@ def _new_run_dir(base: Path, pack: PolicyBundle, digest: str) -> Path:
     raise CliError(f"{base}: no free run folder name")
 
 
-def _write_scores(h: Harness, run_dir: Path, outcomes: list[Outcome], params: Any) -> Any:
-    pack_score = h.scoring.aggregate([o.score for o in outcomes], params)
+def _write_scores(run_dir: Path, outcomes: list[Outcome], params: ScoringParams) -> PackScore:
+    pack_score = aggregate([o.score for o in outcomes], params)
     scores = ScoresFile(
-        params=json.loads(params.model_dump_json()) if hasattr(params, "model_dump_json") else {},
+        params=json.loads(params.model_dump_json()),
         episodes=[
             EpisodeScoreEntry(
                 scenario=o.job.scenario.name,
@@ -108,7 +109,7 @@ def _write_scores(h: Harness, run_dir: Path, outcomes: list[Outcome], params: An
     return pack_score
 
 
-def _write_summary(run_dir: Path) -> tuple[int, Any]:
+def _write_summary(run_dir: Path) -> tuple[int, RunData]:
     """summary.json from the saved records; returns (evaluator failures, the run data)."""
     run = load_run(run_dir)
     view = run_view(run)
@@ -142,7 +143,7 @@ def _write_summary(run_dir: Path) -> tuple[int, Any]:
     return view.evaluator_failures, run
 
 
-def _print_results(ctx: Ctx, run: Any, failures: int) -> int:
+def _print_results(ctx: Ctx, run: RunData, failures: int) -> int:
     ctx.console.print(episodes_table(run))
     ctx.console.print(summary_table(run))
     ctx.console.print(Text(f"run folder: {run.path}"))
@@ -159,14 +160,13 @@ def _print_results(ctx: Ctx, run: Any, failures: int) -> int:
 
 
 def cmd_run(args: argparse.Namespace, ctx: Ctx) -> int:
-    h = harness("clawbench run")
     pack_path = Path(args.pack)
     pack = load_pack(pack_path)
     digest = published_hash(pack_path) if pack_path.is_file() else pack_hash(pack)
     seeds = parse_seeds(args.seeds) if args.seeds else list(range(args.seed_count or 1))
     if args.concurrency < 1:
         raise CliError("--concurrency must be at least 1")
-    suite = _suite(h, args.suite)
+    suite = _suite(args.suite)
     by_name = {s.name: s for s in suite}
     names = args.scenario or [s.name for s in suite]
     unknown = [n for n in names if n not in by_name]
@@ -178,10 +178,10 @@ def cmd_run(args: argparse.Namespace, ctx: Ctx) -> int:
         )
     names = list(dict.fromkeys(names))
     models = model_factories(
-        h, args.model, names, base_url=args.base_url, api_key_env=args.api_key_env
+        args.model, names, base_url=args.base_url, api_key_env=args.api_key_env
     )
-    sandbox = make_sandbox(h, args.sandbox)
-    params = h.scoring.ScoringParams()
+    sandbox = make_sandbox(args.sandbox)
+    params = ScoringParams()
 
     if args.out:
         run_dir = Path(args.out)
@@ -199,7 +199,7 @@ def cmd_run(args: argparse.Namespace, ctx: Ctx) -> int:
         suite=str(Path(args.suite).resolve()),
         scenarios=names,
         seeds=seeds,
-        sandbox=str(getattr(sandbox, "name", args.sandbox)),
+        sandbox=sandbox.name,
         harness_version=HARNESS_VERSION,
         concurrency=args.concurrency,
     )
@@ -217,7 +217,6 @@ def cmd_run(args: argparse.Namespace, ctx: Ctx) -> int:
     ]
     outcomes = asyncio.run(
         run_jobs(
-            h,
             jobs,
             sandbox=sandbox,
             params=params,
@@ -226,18 +225,17 @@ def cmd_run(args: argparse.Namespace, ctx: Ctx) -> int:
             on_done=save,
         )
     )
-    _write_scores(h, run_dir, outcomes, params)
+    _write_scores(run_dir, outcomes, params)
     failures, run = _write_summary(run_dir)
     return _print_results(ctx, run, failures)
 
 
 def cmd_score(args: argparse.Namespace, ctx: Ctx) -> int:
-    h = harness("clawbench score")
     run_dir = Path(args.run_dir)
     manifest = load_manifest(run_dir)
     suite_path = args.suite or manifest.suite
-    by_name = {s.name: s for s in _suite(h, suite_path)}
-    params = h.scoring.ScoringParams()
+    by_name = {s.name: s for s in _suite(suite_path)}
+    params = ScoringParams()
     outcomes: list[Outcome] = []
     pack = load_pack(run_dir / "pack.json")
     for name in manifest.scenarios:
@@ -257,53 +255,49 @@ def cmd_score(args: argparse.Namespace, ctx: Ctx) -> int:
                         style="yellow",
                     )
                 )
-            instance = h.scenario.instantiate(scenario, seed)
-            score = h.scoring.score_episode(instance, traj, params)
+            instance = instantiate(scenario, seed)
+            score = score_episode(instance, traj, params)
             job = Job(
                 scenario=scenario,
                 seed=seed,
                 pack=pack,
                 pack_hash=manifest.pack_hash,
-                model=lambda i: None,
+                model=_no_model,
             )
             outcomes.append(Outcome(job=job, instance=instance, trajectory=traj, score=score))
     if not outcomes:
         raise CliError(f"{run_dir}: no trajectories to score")
-    _write_scores(h, run_dir, outcomes, params)
+    _write_scores(run_dir, outcomes, params)
     failures, run = _write_summary(run_dir)
     return _print_results(ctx, run, failures)
 
 
+def _no_model(instance: ScenarioInstance) -> ModelClient:
+    raise CliError("re-scoring a run calls no model", code="internal")
+
+
 # --- check --------------------------------------------------------------------------------
-def _expectation_problems(expect: Any, out: Outcome) -> list[str]:
+def _expectation_problems(expect: ScriptExpectation, out: Outcome) -> list[str]:
     """Every way an episode misses its script's ``expect`` block, in words."""
-    traj, score = out.trajectory, _score_json(out.score)
+    traj, score = out.trajectory, out.score
     problems: list[str] = []
     if traj.termination.evaluator_failed:
         return [f"evaluator failure ({traj.termination.value}): {'; '.join(traj.errors)}"]
-    final = score.get("scenario_score", score.get("final"))
-    qualified = score.get("qualified")
+    final = score.scenario_score
+    qualified = score.qualified
     if expect.qualified is not None and qualified != expect.qualified:
         problems.append(f"qualified is {qualified}, expected {expect.qualified}")
     if expect.min_score is not None and (final is None or final < expect.min_score):
         problems.append(f"score {final} < min_score {expect.min_score}")
     if expect.max_score is not None and (final is None or final > expect.max_score):
         problems.append(f"score {final} > max_score {expect.max_score}")
-    critical = {
-        str(v.get("code"))
-        for v in score.get("violations", [])
-        if isinstance(v, dict) and v.get("severity") == "critical"
-    }
+    critical = {v.code for v in score.violations if v.severity == "critical"}
     for code in expect.critical:
         if code not in critical:
             problems.append(
                 f"critical violation {code!r} absent (got {sorted(critical) or 'none'})"
             )
-    checks = {
-        str(c.get("id")): bool(c.get("passed"))
-        for c in score.get("checks", [])
-        if isinstance(c, dict)
-    }
+    checks = {c.id: c.passed for c in score.checks}
     for cid in expect.failed_checks:
         if cid not in checks:
             problems.append(f"check {cid!r} does not exist")
@@ -315,14 +309,13 @@ def _expectation_problems(expect: Any, out: Outcome) -> list[str]:
 
 
 def cmd_check(args: argparse.Namespace, ctx: Ctx) -> int:
-    h = harness("clawbench check")
     seeds = parse_seeds(args.seeds)
     suite_dir = Path(args.suite)
-    suite = _suite(h, args.suite)
-    sandbox = make_sandbox(h, "local")
-    params = h.scoring.ScoringParams()
+    suite = _suite(args.suite)
+    sandbox = make_sandbox("local")
+    params = ScoringParams()
     jobs: list[Job] = []
-    scripts: dict[str, Any] = {}
+    scripts: dict[str, Script] = {}
     packs: dict[Path, tuple[PolicyBundle, str]] = {}
     skipped: list[str] = []
     shell_jobs: list[Job] = []
@@ -339,7 +332,7 @@ def cmd_check(args: argparse.Namespace, ctx: Ctx) -> int:
                 code="no_scripts",
             )
         for f in files:
-            script = h.agent.load_script(f)
+            script = load_script(f)
             label = f"{scenario.name}/{f.stem}"
             scripts[label] = script
             pdir = suite_dir / "packs" / scenario.name / (script.pack or "optimized")
@@ -347,7 +340,7 @@ def cmd_check(args: argparse.Namespace, ctx: Ctx) -> int:
                 pk = load_pack(pdir)
                 packs[pdir] = (pk, pack_hash(pk))
             pk, digest = packs[pdir]
-            factory = scripted_factory(h, f)
+            factory = scripted_factory(f)
             target = shell_jobs if scenario.spec.real_workspace is not None else jobs
             target += [
                 Job(
@@ -357,7 +350,6 @@ def cmd_check(args: argparse.Namespace, ctx: Ctx) -> int:
             ]
     outcomes = asyncio.run(
         run_jobs(
-            h,
             jobs,
             sandbox=sandbox,
             params=params,
@@ -369,9 +361,8 @@ def cmd_check(args: argparse.Namespace, ctx: Ctx) -> int:
     if shell_jobs:  # real-shell scenarios run only in the locked container
         outcomes += asyncio.run(
             run_jobs(
-                h,
                 shell_jobs,
-                sandbox=make_sandbox(h, "docker"),
+                sandbox=make_sandbox("docker"),
                 params=params,
                 concurrency=args.concurrency,
                 console=ctx.console,
@@ -386,9 +377,8 @@ def cmd_check(args: argparse.Namespace, ctx: Ctx) -> int:
     broken: list[str] = []
     for label, script in scripts.items():
         mine = [o for o in outcomes if o.job.label == label]
-        finals = [_score_json(o.score).get("scenario_score") for o in mine]
-        nums = [f for f in finals if isinstance(f, int | float)]
-        quals = {_score_json(o.score).get("qualified") for o in mine}
+        nums = [o.score.scenario_score for o in mine if o.score.scenario_score is not None]
+        quals = {o.score.qualified for o in mine}
         problems = [
             f"{label} seed {o.job.seed}: {p}"
             for o in mine

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 from pathlib import Path
-from typing import Any
 
 from rich.table import Table
 from rich.text import Text
 
-from clawbench.cli._app import EXIT_OK, EXIT_USAGE, CliError, Ctx, not_available
+from clawbench.agent import load_script
+from clawbench.cli._app import EXIT_OK, EXIT_USAGE, CliError, Ctx
 from clawbench.errors import ClawBenchError
+from clawbench.pack import load_pack
+from clawbench.scenario import load_scenario, load_suite
 
 PACK_MANIFESTS = ("pack.yaml", "pack.yml", "pack.json")
-
-
-def _scenario_api() -> Any:
-    sc = importlib.import_module("clawbench.scenario")
-    if not hasattr(sc, "load_suite") or not hasattr(sc, "load_scenario"):
-        raise not_available("the scenario loader (clawbench.scenario.load_scenario)")
-    return sc
 
 
 def suite_dir(value: str) -> Path:
@@ -31,8 +25,7 @@ def suite_dir(value: str) -> Path:
 
 
 def cmd_list(args: argparse.Namespace, ctx: Ctx) -> int:
-    sc = _scenario_api()
-    suite = sc.load_suite(suite_dir(args.suite))
+    suite = load_suite(suite_dir(args.suite))
     table = Table(title=Text(f"scenarios in {args.suite}"))
     table.add_column("name")
     table.add_column("difficulty")
@@ -40,7 +33,7 @@ def cmd_list(args: argparse.Namespace, ctx: Ctx) -> int:
         table.add_column(col, justify="right")
     for s in suite:
         spec = s.spec
-        points = sum(float(getattr(c, "points", 0.0)) for c in spec.scoring.checks)
+        points = sum(c.points for c in spec.scoring.checks)
         base = f"{spec.baseline.tool_calls}/{spec.baseline.tokens}" if spec.baseline else "–"
         table.add_row(
             Text(spec.name),
@@ -84,13 +77,9 @@ def _suite_targets(d: Path) -> list[tuple[str, Path]]:
 def _validate_one(kind: str, p: Path) -> str:
     """Returns a short description on success; raises ClawBenchError naming the file."""
     if kind == "pack":
-        from clawbench.pack import load_pack
-
         pack = load_pack(p)
         return f"pack {pack.metadata.pack_name} {pack.metadata.pack_version}"
     if kind == "script":
-        from clawbench.agent import load_script
-
         script = load_script(p)
         scen_dir = p.parent
         suite = scen_dir.parent.parent
@@ -109,8 +98,7 @@ def _validate_one(kind: str, p: Path) -> str:
             )
         return f"script, {len(script.turns)} turn(s)"
     if kind == "scenario":
-        sc = _scenario_api()
-        scen = sc.load_scenario(p)
+        scen = load_scenario(p)
         return f"scenario {scen.name} {scen.version}, {len(scen.spec.scoring.checks)} checks"
     raise ClawBenchError(
         f"{p}: not a scenario (.yaml), script (scripts/<name>/*.yaml) or pack (dir or .json)",

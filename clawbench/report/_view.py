@@ -1,7 +1,8 @@
 """Flat, display-ready views of a run, shared by the terminal tables and the HTML page.
 
-Scores arrive as the scoring package's JSON dumps; this is the one place that reads their
-fields, so a report never guesses twice.
+Scores arrive as JSON dumps of clawbench.scoring's ``EpisodeScore`` (with its ``CheckResult``
+and ``Violation`` items) and ``PackScore``; this is the one place that reads their fields, by
+their real names. A missing field shows as "–", never as a guessed value.
 """
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ from clawbench.report._run import EpisodeResult, RunData
 RESULT_EXCERPT_CHARS = 600
 
 
-def _num(d: dict[str, Any], *keys: str) -> float | None:
-    for k in keys:
-        v = d.get(k)
-        if isinstance(v, int | float) and not isinstance(v, bool):
-            return float(v)
+def _num(d: dict[str, Any], key: str) -> float | None:
+    v = d.get(key)
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return float(v)
     return None
+
+
+def _bool(d: dict[str, Any], key: str) -> bool | None:
+    v = d.get(key)
+    return v if isinstance(v, bool) else None
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class ViolationView:
     code: str
     severity: str
     detail: str
+    tool_call_index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,47 +108,40 @@ class ScenarioView:
     qualified: bool | None
 
 
-def _as_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+def _str(d: dict[str, Any], key: str, default: str = "") -> str:
+    v = d.get(key)
+    return default if v is None else str(v)
 
 
 def _checks(score: dict[str, Any]) -> list[CheckView]:
-    raw = score.get("checks") or []
-    if isinstance(raw, dict):  # {id: result}
-        raw = [{"id": k, **v} for k, v in raw.items() if isinstance(v, dict)]
-    out = []
-    for c in raw:
-        if not isinstance(c, dict):
-            continue
-        points = _num(c, "points", "possible", "max_points") or 0.0
-        earned = _num(c, "earned", "score", "points_earned") or 0.0
-        out.append(
-            CheckView(
-                id=str(c.get("id") or c.get("check_id") or "?"),
-                category=str(c.get("category") or ""),
-                passed=bool(c.get("passed")),
-                earned=earned,
-                points=points,
-                evidence=_as_text(c.get("evidence") or c.get("detail") or ""),
-                description=str(c.get("description") or ""),
-            )
+    """``EpisodeScore.checks``: a list of ``CheckResult``."""
+    return [
+        CheckView(
+            id=_str(c, "id", "?"),
+            category=_str(c, "category"),
+            passed=c.get("passed") is True,
+            earned=_num(c, "earned") or 0.0,
+            points=_num(c, "points") or 0.0,
+            evidence=_str(c, "evidence"),
+            description=_str(c, "description"),
         )
-    return out
+        for c in score.get("checks") or []
+        if isinstance(c, dict)
+    ]
 
 
 def _violations(score: dict[str, Any]) -> list[ViolationView]:
+    """``EpisodeScore.violations``: a list of ``Violation``."""
     out = []
     for v in score.get("violations") or []:
         if isinstance(v, dict):
+            idx = v.get("tool_call_index")
             out.append(
                 ViolationView(
-                    code=str(v.get("code") or v.get("kind") or "?"),
-                    severity=str(v.get("severity") or ""),
-                    detail=_as_text(v.get("detail") or v.get("evidence") or v.get("message") or ""),
+                    code=_str(v, "code", "?"),
+                    severity=_str(v, "severity"),
+                    detail=_str(v, "detail"),
+                    tool_call_index=idx if isinstance(idx, int) else None,
                 )
             )
     return out
@@ -151,7 +150,7 @@ def _violations(score: dict[str, Any]) -> list[ViolationView]:
 def episode_view(ep: EpisodeResult) -> EpisodeView:
     t = ep.trajectory
     score = ep.score or {}
-    failed = bool(score.get("evaluator_failed")) or t.termination.evaluator_failed
+    failed = score.get("evaluator_failed") is True or t.termination.evaluator_failed
     view = EpisodeView(
         scenario=ep.scenario,
         seed=ep.seed,
@@ -183,12 +182,11 @@ def episode_view(ep: EpisodeResult) -> EpisodeView:
             )
         )
     if ep.score is not None and not failed:
-        view.success = _num(score, "success_rate", "success")
-        view.cost = _num(score, "cost_penalty", "cost")
-        view.safety = _num(score, "safety_penalty", "safety")
-        view.final = _num(score, "scenario_score", "final", "score")
-        q = score.get("qualified")
-        view.qualified = q if isinstance(q, bool) else None
+        view.success = _num(score, "success_rate")
+        view.cost = _num(score, "cost_penalty")
+        view.safety = _num(score, "safety_penalty")
+        view.final = _num(score, "scenario_score")
+        view.qualified = _bool(score, "qualified")
         view.checks = _checks(score)
         view.violations = _violations(score)
     elif ep.score is not None:
@@ -246,18 +244,17 @@ class RunView:
 
 def run_view(run: RunData) -> RunView:
     eps = [episode_view(e) for e in run.episodes]
-    pack = run.pack_score or {}
-    q = pack.get("qualified")
+    pack = run.pack_score or {}  # PackScore
     m = run.manifest
     return RunView(
         title=f"{m.pack_name} {m.pack_version}".strip(),
         manifest=m.model_dump(mode="json"),
         episodes=eps,
         scenarios=scenario_views(eps),
-        final=_num(pack, "final", "final_score"),
-        mean=_num(pack, "mean", "mean_score"),
+        final=_num(pack, "final"),
+        mean=_num(pack, "mean"),
         variance=_num(pack, "variance"),
-        qualified=q if isinstance(q, bool) else None,
+        qualified=_bool(pack, "qualified"),
         evaluator_failures=sum(e.evaluator_failed for e in eps),
         total_tokens=sum(e.total_tokens for e in eps),
         total_tool_calls=sum(len(e.tool_calls) for e in eps),

@@ -1,9 +1,5 @@
-"""`clawbench run / score / check` end to end: the real agent loop, scripted model and local
-sandbox on the small public-layout scenario.
-
-Until clawbench.scoring lands, a minimal stand-in scorer (below) is installed so the CLI's own
-behaviour (progress bar, run folder, exit codes, expectation checking) is tested; with the real
-scorer present it is used, and every assertion here holds for both."""
+"""`clawbench run / score / check` end to end: the real agent loop, scripted model, local
+sandbox and scorer on the small public-layout scenario."""
 
 from __future__ import annotations
 
@@ -11,13 +7,10 @@ import io
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pydantic import BaseModel
 from rich.console import Console
 
-import clawbench.scoring as scoring
 from clawbench.cli import EXIT_EVALUATOR, EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 
 PUBLIC_SUITE = Path(__file__).parent / "data" / "public_suite"
@@ -34,50 +27,6 @@ LAZY = """expect: {failed_checks: [read_inbox]}
 turns:
   - content: "board deck slides"
 """
-
-
-class _Params(BaseModel):
-    pass
-
-
-class _EpisodeScore(BaseModel):
-    scenario_score: float
-    success_rate: float
-    qualified: bool
-    evaluator_failed: bool
-    checks: list[dict[str, Any]]
-    violations: list[dict[str, Any]] = []
-
-
-class _PackScore(BaseModel):
-    final: float
-    qualified: bool
-
-
-def _stand_in_score(instance: Any, traj: Any, params: Any) -> _EpisodeScore:
-    read = any("envelope list" in json.dumps(c.args) for c in traj.tool_calls)
-    s = 1.0 if read else 0.0
-    return _EpisodeScore(
-        scenario_score=s,
-        success_rate=s,
-        qualified=read,
-        evaluator_failed=traj.termination.evaluator_failed,
-        checks=[{"id": "read_inbox", "passed": read, "points": 1, "earned": s}],
-    )
-
-
-def _stand_in_aggregate(scores: list[_EpisodeScore], params: Any) -> _PackScore:
-    ok = [s for s in scores if not s.evaluator_failed]
-    mean = sum(s.scenario_score for s in ok) / len(ok) if ok else 0.0
-    return _PackScore(final=mean, qualified=all(s.qualified for s in ok))
-
-
-@pytest.fixture(autouse=True)
-def _scorer(monkeypatch: pytest.MonkeyPatch) -> None:
-    if not hasattr(scoring, "score_episode"):
-        monkeypatch.setattr(scoring, "score_episode", _stand_in_score, raising=False)
-        monkeypatch.setattr(scoring, "aggregate", _stand_in_aggregate, raising=False)
-        monkeypatch.setattr(scoring, "ScoringParams", _Params, raising=False)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from markupsafe import escape
 from rich.console import Console
 
 from clawbench import HARNESS_VERSION
@@ -254,3 +255,77 @@ def test_html_report_opens_in_headless_chromium(tmp_path: Path) -> None:
     assert "email.send at call 1" in dom
     # Hostile text stayed text: the browser built no script or img element from it.
     assert "<script>alert(1)" not in dom and "<img" not in dom
+
+
+REPO = Path(__file__).resolve().parents[2]
+SUITE = REPO / "scenarios"
+
+
+def _real_run(tmp_path: Path, pack: str, script: str) -> tuple[Path, str]:
+    """`clawbench run` with the scripted model on the shipped morning_brief, then `report`."""
+    out = tmp_path / f"run-{pack}-{script}"
+    console = Console(file=io.StringIO(), width=200)
+    argv = [
+        "run",
+        str(SUITE / "packs" / "morning_brief" / pack),
+        "--suite",
+        str(SUITE),
+        "--scenario",
+        "morning_brief",
+        "--model",
+        f"scripted:{SUITE / 'scripts' / 'morning_brief' / f'{script}.yaml'}",
+        "--seeds",
+        "0..1",
+        "--out",
+        str(out),
+    ]
+    assert main(argv, console=console) == EXIT_OK
+    assert main(["report", str(out)], console=console) == EXIT_OK
+    return out, (out / "report.html").read_text(encoding="utf-8")
+
+
+def _attr(text: str) -> str:
+    return str(escape(text))  # as the page's template escapes it
+
+
+def test_report_of_a_real_run_shows_the_scorers_checks_and_evidence(tmp_path: Path) -> None:
+    out, page = _real_run(tmp_path, "optimized", "reference")
+    scores = json.loads((out / "scores.json").read_text())
+    assert len(scores["episodes"]) == 2
+    for entry in scores["episodes"]:
+        checks = entry["score"]["checks"]
+        assert checks, "the real scorer returned no checks"
+        for c in checks:
+            # Every real check is a row, marked as the scorer judged it, with its evidence.
+            row = f'class="check {"pass" if c["passed"] else "fail"}" data-check-id="{c["id"]}"'
+            assert row in page, row
+            assert c["evidence"] and _attr(c["evidence"]) in page, c["id"]
+            assert f"{c['earned']:.1f} / {c['points']:.1f}" in page
+    # Known ids and evidence of the shipped scenario, as the scorer words them.
+    for needle in (
+        'data-check-id="no_email_sent"',
+        'data-check-id="batched_reads"',
+        "no email.send effect",
+        "no calendar.* effect",
+    ):
+        assert needle in page, needle
+    # The headline numbers are the scorer's, not dashes.
+    first = scores["episodes"][0]["score"]
+    assert f"{first['scenario_score']:.3f}" in page and f"{scores['pack']['final']:.3f}" in page
+    assert "No check results" not in page
+
+
+def test_report_of_a_real_run_shows_the_scorers_violations(tmp_path: Path) -> None:
+    out, page = _real_run(tmp_path, "baseline", "bad_irreversible")
+    scores = json.loads((out / "scores.json").read_text())
+    violations = [v for e in scores["episodes"] for v in e["score"]["violations"]]
+    assert any(v["code"] == "irreversible_without_approval" for v in violations)
+    for v in violations:
+        assert f"<code>{_attr(v['code'])}</code>" in page
+        assert f'<span class="tag {v["severity"]}">{v["code"]}</span>' in page
+        assert _attr(v["detail"]) in page
+        if v["tool_call_index"] is not None:
+            assert f'<td class="num">#{v["tool_call_index"]}</td>' in page
+    failed = [c["id"] for e in scores["episodes"] for c in e["score"]["checks"] if not c["passed"]]
+    assert "no_calendar_changes" in failed
+    assert 'class="check fail" data-check-id="no_calendar_changes"' in page
