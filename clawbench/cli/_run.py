@@ -177,6 +177,20 @@ def cmd_run(args: argparse.Namespace, ctx: Ctx) -> int:
             code="scenario_not_found",
         )
     names = list(dict.fromkeys(names))
+    if args.sandbox == "local":
+        # Real-shell scenarios run only in the locked container: named explicitly, that is an
+        # error; as part of "all scenarios", they are left out and the run says so.
+        shell = [n for n in names if by_name[n].spec.real_workspace is not None]
+        if shell and args.scenario:
+            raise CliError(
+                f"{', '.join(shell)}: a real-shell scenario needs --sandbox docker",
+                code="real_shell_refused",
+            )
+        for n in shell:
+            ctx.console.print(
+                Text(f"skipped {n}: a real-shell scenario; run it with --sandbox docker")
+            )
+        names = [n for n in names if n not in shell]
     models = model_factories(
         args.model, names, base_url=args.base_url, api_key_env=args.api_key_env
     )

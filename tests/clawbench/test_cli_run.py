@@ -187,3 +187,45 @@ def test_check_passes_and_fails_loudly(suite: Path) -> None:
             in text
         )
     assert "BROKEN" in text
+
+
+def test_run_on_the_local_sandbox_leaves_real_shell_scenarios_out_loudly(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from clawbench.cli import main as cb
+
+    root = Path(__file__).resolve().parents[2] / "scenarios"
+    out = io.StringIO()
+    code = cb(
+        [
+            "run",
+            str(root / "packs" / "morning_brief" / "optimized"),
+            "--suite",
+            str(root),
+            "--model",
+            f"scripted:{root / 'scripts'}",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        console=Console(file=out, width=200),
+    )
+    assert code == 0, out.getvalue()[-2000:]
+    assert "skipped repo_bugfix" in out.getvalue()
+    named = cb(
+        [
+            "run",
+            str(root / "packs" / "repo_bugfix" / "optimized"),
+            "--suite",
+            str(root),
+            "--scenario",
+            "repo_bugfix",
+            "--model",
+            f"scripted:{root / 'scripts'}",
+            "--out",
+            str(tmp_path / "run2"),
+        ],
+        console=Console(file=io.StringIO(), width=200),
+    )
+    assert named == 2  # asked for by name on the local sandbox: a clear usage error, not a zero
