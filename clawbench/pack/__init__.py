@@ -6,8 +6,10 @@ of ``json.dumps(pack, sort_keys=True)`` (the live subnet's convention).
 """
 
 from clawbench.pack._io import (
+    MAX_PACK_NESTING,
     canonical_json,
     load_pack,
+    nesting_exceeds,
     pack_from_json_bytes,
     pack_hash,
     validate_pack_data,
@@ -25,6 +27,7 @@ from clawbench.pack._model import (
 )
 
 __all__ = [
+    "MAX_PACK_NESTING",
     "DEFAULT_MAX_PACK_BYTES",
     "SCHEMA_VERSION",
     "SYSTEM_PROMPT_FILE_ORDER",
@@ -35,6 +38,7 @@ __all__ = [
     "ToolPolicy",
     "canonical_json",
     "load_pack",
+    "nesting_exceeds",
     "pack_from_json_bytes",
     "pack_hash",
     "validate_pack_data",

@@ -13,7 +13,8 @@ from pydantic import ValidationError
 from clawbench.errors import PackError
 from clawbench.pack._model import DEFAULT_MAX_PACK_BYTES, PolicyBundle
 
-_MAX_NESTING = 32
+# JSON nesting a pack may have; checked before schema validation, on untrusted data.
+MAX_PACK_NESTING = 32
 
 
 def canonical_json(pack: PolicyBundle | dict[str, Any]) -> str:
@@ -33,19 +34,19 @@ def pack_hash(pack: PolicyBundle | dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(pack).encode("utf-8")).hexdigest()
 
 
-def _depth(value: Any, limit: int) -> int:
+def nesting_exceeds(value: Any, limit: int = MAX_PACK_NESTING) -> bool:
+    """True when parsed JSON nests deeper than ``limit`` levels (iterative: no recursion on
+    untrusted input, and it stops at the first branch that is too deep)."""
     stack: list[tuple[Any, int]] = [(value, 1)]
-    deepest = 0
     while stack:
         item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            return deepest
+        if depth > limit:
+            return True
         if isinstance(item, dict):
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
-    return deepest
+    return False
 
 
 def _format_validation(err: ValidationError, source: str) -> str:
@@ -65,8 +66,10 @@ def validate_pack_data(
     """Validate already-parsed pack data: shape, schema, and the canonical size limit."""
     if not isinstance(data, dict):
         raise PackError(f"{source}: a pack is a JSON object", code="pack_schema")
-    if _depth(data, _MAX_NESTING) > _MAX_NESTING:
-        raise PackError(f"{source}: nested deeper than {_MAX_NESTING} levels", code="pack_schema")
+    if nesting_exceeds(data):
+        raise PackError(
+            f"{source}: nested deeper than {MAX_PACK_NESTING} levels", code="pack_schema"
+        )
     try:
         pack = PolicyBundle.model_validate(data)
     except ValidationError as err:

@@ -14,8 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from clawbench.errors import PackError
 from clawbench.pack import (
     DEFAULT_MAX_PACK_BYTES,
+    MAX_PACK_NESTING,
     PolicyBundle,
     canonical_json,
+    nesting_exceeds,
     pack_hash,
     validate_pack_data,
 )
@@ -27,7 +29,7 @@ from trajectoryrl.verify._url import check_repo_url
 log = logging.getLogger(__name__)
 
 PACK_FILE = "pack.json"
-MAX_JSON_DEPTH = 32
+MAX_JSON_DEPTH = MAX_PACK_NESTING  # the pack format owns the limit
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
@@ -90,19 +92,6 @@ class VerificationResult(BaseModel):
     validator_side: bool = False  # our failure (forge down, internal): never the miner's zero
 
 
-def _depth_ok(value: Any, limit: int) -> bool:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return False
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return True
-
-
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
@@ -122,7 +111,7 @@ def parse_pack_bytes(
         raise VerifyError(Reason.PACK_TOO_DEEP, "JSON nested too deeply") from None
     except ValueError as err:
         raise VerifyError(Reason.PACK_JSON, f"not JSON: {str(err)[:100]}") from None
-    if not _depth_ok(data, MAX_JSON_DEPTH):
+    if nesting_exceeds(data, MAX_JSON_DEPTH):
         raise VerifyError(Reason.PACK_TOO_DEEP, f"nested deeper than {MAX_JSON_DEPTH} levels")
     if not isinstance(data, dict):
         raise VerifyError(Reason.PACK_SCHEMA, "a pack is a JSON object")
