@@ -28,7 +28,7 @@ from rich.table import Table
 from clawbench.pack import PolicyBundle, load_pack, pack_hash
 from trajectoryrl.chain import LocalChain
 from trajectoryrl.miner import AccessPolicy, CurrentPack, MinerServer, publish_pack
-from trajectoryrl.validator import Validator
+from trajectoryrl.validator import ScriptedModels, Validator
 from trajectoryrl.validator._build import build_validator
 from trajectoryrl.validator._config import ValidatorConfig
 from trajectoryrl.verify import create_local_forge_repo
@@ -122,22 +122,19 @@ def _wallet(root: Path, name: str) -> Any:
     return w
 
 
-class _PlayedScripts:
+class _PlayedScripts(ScriptedModels):
     """The scripted model factory: each pack plays the script its miner plan names."""
 
     def __init__(self, scripts_dir: Path, plays: dict[str, str]) -> None:
-        self.scripts_dir = scripts_dir
+        super().__init__(scripts_dir)
         self.plays = plays  # pack_name -> plays
-        self.model_id = f"scripted:{scripts_dir.name}"
 
     def __call__(self, instance: Any, pack: PolicyBundle) -> Any:
-        from clawbench.agent import ScriptedModel, ScriptToolCall, ScriptTurn, load_script
+        from clawbench.agent import ScriptedModel, ScriptToolCall, ScriptTurn
 
         plays = self.plays.get(pack.metadata.pack_name, "bad_keyword_stuffed")
         name, _, pad = plays.partition(":")
-        script = load_script(
-            self.scripts_dir / instance.name / f"{'reference' if name == 'pad' else name}.yaml"
-        )
+        script = self.script(instance.name, "reference" if name == "pad" else name)
         if name == "pad":
             extra = [
                 ScriptTurn(
@@ -150,6 +147,7 @@ class _PlayedScripts:
                 for i in range(int(pad))
             ]
             script = script.model_copy(update={"turns": extra + list(script.turns)})
+        self.calls += 1
         return ScriptedModel(script, instance.variables, name=f"scripted-{plays}")
 
 

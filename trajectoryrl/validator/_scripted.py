@@ -35,12 +35,18 @@ class ScriptedModels:
     def model_id(self) -> str:
         return f"scripted:{self.scripts_dir.name}"
 
-    def __call__(self, instance: ScenarioInstance, pack: PolicyBundle) -> ModelClient:
-        path = self.scripts_dir / instance.name / f"{self.choose(pack)}.yaml"
+    def script(self, scenario: str, name: str) -> Script:
+        """``<scripts_dir>/<scenario>/<name>.yaml``, parsed once per factory."""
+        path = self.scripts_dir / scenario / f"{name}.yaml"
         script = self._cache.get(path)
         if script is None:
             script = self._cache[path] = load_script(path)
+        return script
+
+    def __call__(self, instance: ScenarioInstance, pack: PolicyBundle) -> ModelClient:
+        name = self.choose(pack)
+        script = self.script(instance.name, name)
         self.calls += 1
         return ScriptedModel(
-            script, instance.variables, name=f"scripted-{path.stem}", latency_s=self.latency_s
+            script, instance.variables, name=f"scripted-{name}", latency_s=self.latency_s
         )
