@@ -7,20 +7,20 @@ import asyncio
 import json
 from pathlib import Path
 
-from clawbench.pack import PolicyBundle, canonical_json, load_pack, pack_hash
+from fakes.miners import PackMiners
+
+from clawbench.pack import PolicyBundle, load_pack
 from clawbench.sandbox import LocalSandbox
 from clawbench.scenario import load_scenario
 from trajectoryrl.audit import AuditLog
-from trajectoryrl.chain import LocalChain, Metagraph
+from trajectoryrl.chain import LocalChain
 from trajectoryrl.cli import main as cli_main
 from trajectoryrl.store import Store
 from trajectoryrl.validator import (
     EpochParams,
     HarnessEvaluator,
-    Received,
     ScriptedModels,
     Validator,
-    Verified,
     reconcile_epoch,
 )
 
@@ -31,33 +31,6 @@ def _packs() -> dict[str, PolicyBundle]:
     base = load_pack(ROOT / "packs" / "morning_brief" / "optimized")
     weak = load_pack(ROOT / "packs" / "morning_brief" / "baseline")
     return {"alice": base, "bob": weak}
-
-
-class Source:
-    def __init__(self, packs: dict[str, PolicyBundle]) -> None:
-        self.packs = packs
-
-    async def collect(self, metagraph: Metagraph, epoch: int) -> list[Received]:
-        uids = {n.hotkey: n.uid for n in metagraph.neurons}
-        return [
-            Received(
-                hotkey=h,
-                uid=uids[h],
-                repo_url="file:///x",
-                git_commit_hash="a" * 40,
-                pack_hash=pack_hash(p),
-            )
-            for h, p in sorted(self.packs.items())
-        ]
-
-    async def verify(self, sub: Received, submitted_at: float) -> Verified:
-        pack = self.packs[sub.hotkey]
-        return Verified(
-            ok=True,
-            reason="ok",
-            pack_json=canonical_json(pack),
-            push_time=100.0 if sub.hotkey == "alice" else 200.0,
-        )
 
 
 async def _run(tmp_path: Path) -> tuple[Validator, LocalChain, list]:  # type: ignore[type-arg]
@@ -86,7 +59,7 @@ async def _run(tmp_path: Path) -> tuple[Validator, LocalChain, list]:  # type: i
         sandbox=LocalSandbox(),
         store=store,
     )
-    src = Source(packs)
+    src = PackMiners(packs, push_times={"alice": 100.0, "bob": 200.0})
     v = Validator(
         chain=chain,
         wallet="val",

@@ -6,21 +6,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fakes.miners import PackMiners
+
 from clawbench.pack import PolicyBundle, canonical_json, load_pack, pack_hash
 from clawbench.sandbox import LocalSandbox
 from clawbench.scenario import load_scenario
 from trajectoryrl.audit import AuditLog
-from trajectoryrl.chain import LocalChain, Metagraph
+from trajectoryrl.chain import LocalChain
 from trajectoryrl.ledger import BudgetGuard, Ledger, Provider
 from trajectoryrl.store import Store
 from trajectoryrl.validator import (
     EpochParams,
     HarnessEvaluator,
     Metrics,
-    Received,
     ScriptedModels,
     Validator,
-    Verified,
 )
 
 ROOT = Path(__file__).resolve().parents[2] / "scenarios"
@@ -38,32 +38,6 @@ def _packs() -> dict[str, PolicyBundle]:
         out[name] = base.model_copy(update={"metadata": meta})
         assert pack_hash(out[name]) not in {pack_hash(p) for p in list(out.values())[:i]}
     return out
-
-
-class Miners:
-    def __init__(self, packs: dict[str, PolicyBundle]) -> None:
-        self.packs = packs
-
-    async def collect(self, metagraph: Metagraph, epoch: int) -> list[Received]:
-        uids = {n.hotkey: n.uid for n in metagraph.neurons}
-        return [
-            Received(
-                hotkey=h,
-                uid=uids[h],
-                repo_url="file:///x",
-                git_commit_hash="a" * 40,
-                pack_hash=pack_hash(p),
-            )
-            for h, p in self.packs.items()
-        ]
-
-    async def verify(self, sub: Received, submitted_at: float) -> Verified:
-        return Verified(
-            ok=True,
-            reason="ok",
-            pack_json=canonical_json(self.packs[sub.hotkey]),
-            push_time=float(sub.uid),
-        )
 
 
 async def _episode_cost(tmp_path: Path) -> float:
@@ -110,7 +84,7 @@ async def test_half_an_epoch_of_budget(tmp_path: Path) -> None:
         concurrency=1,
         metrics=metrics,
     )
-    miners = Miners(packs)
+    miners = PackMiners(packs)
     v = Validator(
         chain=chain,
         wallet="val",
