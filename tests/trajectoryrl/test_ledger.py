@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -24,6 +25,29 @@ PROV = Provider(
 )
 
 
+def _spend(
+    ledger: Ledger,
+    episode: str,
+    *,
+    tokens_in: int,
+    tokens_out: int = 0,
+    latency_ms: int = 1,
+    status: Literal["ok", "error"] = "ok",
+    hotkey: str = "h",
+    epoch: int = 1,
+) -> float:
+    return ledger.record(
+        PROV,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
+        latency_ms=latency_ms,
+        status=status,
+        episode=episode,
+        hotkey=hotkey,
+        epoch=epoch,
+    )
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = T0
@@ -35,38 +59,13 @@ class Clock:
 def test_costs_and_totals(tmp_path: Path) -> None:
     clock = Clock()
     ledger = Ledger(Store(tmp_path / "s.db"), clock=clock)
-    cost = ledger.record(
-        PROV,
-        tokens_in=1_000_000,
-        tokens_out=500_000,
-        latency_ms=900,
-        status="ok",
-        episode="e1",
-        hotkey="h1",
-        epoch=1,
+    cost = _spend(
+        ledger, "e1", tokens_in=1_000_000, tokens_out=500_000, latency_ms=900, hotkey="h1"
     )
     assert cost == pytest.approx(2.0 + 4.0)
-    ledger.record(
-        PROV,
-        tokens_in=1000,
-        tokens_out=0,
-        latency_ms=5,
-        status="error",
-        episode="e1",
-        hotkey="h1",
-        epoch=1,
-    )
+    _spend(ledger, "e1", tokens_in=1000, latency_ms=5, status="error", hotkey="h1")
     clock.now += DAY
-    ledger.record(
-        PROV,
-        tokens_in=500_000,
-        tokens_out=0,
-        latency_ms=5,
-        status="ok",
-        episode="e2",
-        hotkey="h2",
-        epoch=2,
-    )
+    _spend(ledger, "e2", tokens_in=500_000, latency_ms=5, hotkey="h2", epoch=2)
     by_miner = {r["k"]: r for r in ledger.totals("hotkey")}
     assert by_miner["h1"]["calls"] == 2 and by_miner["h1"]["cost"] == pytest.approx(6.002)
     assert len(ledger.totals("day")) == 2 and len(ledger.totals("month")) == 1
@@ -79,27 +78,9 @@ def test_budget_guard_stops_before_the_cap(tmp_path: Path) -> None:
     ledger = Ledger(Store(tmp_path / "s.db"), clock=clock)
     guard = BudgetGuard(ledger, daily_usd=0.25, default_episode_usd=0.1)
     guard.check()  # nothing spent, first episode estimated at 0.10
-    ledger.record(
-        PROV,
-        tokens_in=50_000,
-        tokens_out=0,
-        latency_ms=1,
-        status="ok",
-        episode="e1",
-        hotkey="h",
-        epoch=1,
-    )  # $0.10
+    _spend(ledger, "e1", tokens_in=50_000)  # $0.10
     guard.check()  # 0.10 spent + 0.10 estimate <= 0.25
-    ledger.record(
-        PROV,
-        tokens_in=50_000,
-        tokens_out=0,
-        latency_ms=1,
-        status="ok",
-        episode="e2",
-        hotkey="h",
-        epoch=1,
-    )
+    _spend(ledger, "e2", tokens_in=50_000)
     with pytest.raises(BudgetExceeded) as err:
         guard.check()  # 0.20 + 0.10 > 0.25
     assert err.value.scope == "daily"
