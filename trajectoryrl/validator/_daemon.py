@@ -52,6 +52,7 @@ class EpochParams(BaseModel):
     weight_retries: int = Field(default=3, ge=1)
     retry_backoff_s: float = Field(default=2.0, ge=0)
     poll_s: float = Field(default=12.0, gt=0)
+    block_time_s: float = Field(default=12.0, gt=0)  # maps a commitment's block to a time
     winner: WinnerParams = Field(default_factory=WinnerParams)
 
 
@@ -198,7 +199,7 @@ class Validator:
         c = commitments.get(sub.hotkey)
         if c is not None and sub.pack_hash in str(getattr(c, "value", "")):
             blocks_ago = max(0, block - int(c.block))
-            at = min(at, self.clock() - blocks_ago * 12.0)
+            at = min(at, self.clock() - blocks_ago * self.params.block_time_s)
         return at
 
     async def _verify_one(
