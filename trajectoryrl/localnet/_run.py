@@ -180,9 +180,10 @@ async def _row_table(
     decision = v.store.decision(epoch)
     steps = {s["hotkey"]: s for s in json.loads(decision["steps_json"])} if decision else {}
     rows = []
+    subs = {r["hotkey"]: r for r in v.store.submissions(epoch)}
     for ver in v.store.verifications(epoch):
         hk = ver["hotkey"]
-        sub = next(r for r in v.store.submissions(epoch) if r["hotkey"] == hk)
+        sub = subs[hk]
         sc = scores.get(hk)
         parts = json.loads(sc["parts_json"])["score"] if sc else {}
         step = steps.get(hk)
