@@ -92,7 +92,7 @@ class GitVerifier:
         r = await self.verifier.verify(sub, submitted_at)
         return Verified(
             ok=r.ok,
-            reason=str(r.reason.value if hasattr(r.reason, "value") else r.reason),
+            reason=r.reason.value,
             detail=r.detail,
             pack_json=r.pack_json,
             push_time=r.push_time,
