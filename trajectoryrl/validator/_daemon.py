@@ -22,6 +22,7 @@ import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable
+from fractions import Fraction
 from typing import Any
 
 import structlog
@@ -29,9 +30,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trajectoryrl.audit import AuditLog
 from trajectoryrl.chain import Chain, ChainError, Metagraph
+from trajectoryrl.elimination import Elimination, anchor_set, exceed_bar
 from trajectoryrl.store import Store
 from trajectoryrl.validator._metrics import Metrics
 from trajectoryrl.validator._types import (
+    EvaluationPlan,
     Evaluator,
     PackEvaluation,
     Received,
@@ -54,6 +57,8 @@ class EpochParams(BaseModel):
     poll_s: float = Field(default=12.0, gt=0)
     block_time_s: float = Field(default=12.0, gt=0)  # maps a commitment's block to a time
     winner: WinnerParams = Field(default_factory=WinnerParams)
+    # stop a pack once it can neither qualify nor exceed the fixed bar (same winner, less spend)
+    eliminate: bool = True
 
 
 def epoch_of(block: int, epoch_blocks: int) -> int:
@@ -273,12 +278,20 @@ class Validator:
         return sorted(rows, key=key)
 
     async def _evaluate(self, epoch: int) -> str:
+        """Anchors first, in full: the incumbent and every pack the first-mover walk reaches
+        before it. Their walk fixes the score every later pack must exceed (the bar) before
+        any later pack is judged, so where a pack is stopped never depends on which episodes
+        finished first. Later packs are stopped as soon as they can neither qualify nor
+        exceed the bar (trajectoryrl.elimination); the decision is that of a full run."""
         ok_rows = [r for r in self.store.verifications(epoch) if r["ok"]]
         already = {r["hotkey"] for r in self.store.pack_scores(epoch)}
         todo = [r for r in self._evaluation_order(ok_rows) if r["hotkey"] not in already]
         seeds = episode_seeds(self.chain.netuid, epoch, self.params.seeds_per_scenario)
+        seed = int(self.store.epoch(epoch)["seed"])  # type: ignore[index]
+        eliminate = self.params.eliminate
+        anchors = self._anchors(ok_rows) if eliminate else set()
 
-        async def one(row: Any) -> PackEvaluation:
+        async def one(row: Any, plan: EvaluationPlan) -> PackEvaluation:
             pack_json = self.store.pack_json(row["pack_hash"])
             assert pack_json is not None, "a verified pack is always stored"
             return await self.evaluator.evaluate(
@@ -287,37 +300,25 @@ class Validator:
                 hotkey=row["hotkey"],
                 epoch=epoch,
                 seeds=seeds,
+                plan=plan,
             )
 
-        results = await asyncio.gather(*(one(r) for r in todo))
-        failed = []
-        for row, ev in zip(todo, results, strict=True):
-            if ev.evaluator_failed or ev.budget_exhausted:
-                failed.append(
-                    (
-                        row["hotkey"],
-                        "budget_exhausted" if ev.budget_exhausted else "evaluator_failed",
-                    )
-                )
-                continue
-            self.store.record_pack_score(
-                epoch,
-                row["hotkey"],
-                row["pack_hash"],
-                final=ev.final,
-                qualified=ev.qualified,
-                evaluator_failed=False,
-                parts_json=json.dumps(
-                    {
-                        "score": ev.parts,
-                        "episodes": [
-                            {"scenario": e.scenario, "seed": e.seed, "cache_key": e.cache_key}
-                            for e in ev.episodes
-                        ],
-                    },
-                    sort_keys=True,
-                ),
+        first = [r for r in todo if r["hotkey"] in anchors]
+        rest = [r for r in todo if r["hotkey"] not in anchors]
+        full = EvaluationPlan(epoch_seed=seed, eliminate=False, packs=max(1, len(first)))
+        results = await asyncio.gather(*(one(r, full) for r in first))
+        failed = self._record_scores(epoch, first, results)
+        bar = await self._bar(epoch, anchors) if eliminate and not failed else None
+        if bar is not None:
+            log.info("elimination_bar", epoch=epoch, bar=float(bar), anchors=sorted(anchors))
+        plans = [
+            EvaluationPlan(
+                epoch_seed=seed, eliminate=eliminate, bar=bar, priority=i + 1, packs=len(rest)
             )
+            for i in range(len(rest))
+        ]
+        results = await asyncio.gather(*(one(r, p) for r, p in zip(rest, plans, strict=True)))
+        failed += self._record_scores(epoch, rest, results)
         scores = {
             r["hotkey"]: {"final": r["final"], "qualified": bool(r["qualified"])}
             for r in self.store.pack_scores(epoch)
@@ -336,9 +337,76 @@ class Validator:
         self._audit_committed(epoch)
         return "evaluated"
 
-    # -- step 3: the decision -------------------------------------------------------------
-    async def _decide(self, epoch: int) -> str:
-        metagraph = await self.chain.metagraph()
+    def _record_scores(
+        self, epoch: int, rows: list[Any], results: list[PackEvaluation]
+    ) -> list[tuple[str, str]]:
+        """Store each verdict; return the packs the evaluator could not judge."""
+        failed = []
+        for row, ev in zip(rows, results, strict=True):
+            if ev.evaluator_failed or ev.budget_exhausted:
+                failed.append(
+                    (
+                        row["hotkey"],
+                        "budget_exhausted" if ev.budget_exhausted else "evaluator_failed",
+                    )
+                )
+                continue
+            parts: dict[str, Any] = {
+                "score": ev.parts,
+                "episodes": [
+                    {"scenario": e.scenario, "seed": e.seed, "cache_key": e.cache_key}
+                    for e in ev.episodes
+                ],
+            }
+            if ev.elimination is not None:
+                parts["eliminated"] = ev.elimination
+            self.store.record_pack_score(
+                epoch,
+                row["hotkey"],
+                row["pack_hash"],
+                final=ev.final,
+                qualified=ev.qualified,
+                evaluator_failed=False,
+                parts_json=json.dumps(parts, sort_keys=True),
+            )
+        return failed
+
+    def _chronology(self, row: Any) -> tuple[float, int] | None:
+        """Where the first-mover walk places a verified pack, known before it is scored
+        (None: it cannot be ranked, so it is never a candidate)."""
+        found = self.store.query(
+            "SELECT push_time, first_seen_block FROM first_seen WHERE hotkey = ? AND "
+            "pack_hash = ? ORDER BY registered_block DESC LIMIT 1",
+            (row["hotkey"], row["pack_hash"]),
+        )
+        if not found:
+            return None
+        return float(found[0]["push_time"]), int(found[0]["first_seen_block"])
+
+    def _anchors(self, rows: list[Any]) -> set[str]:
+        """The incumbent (the last decision's winner) and every pack the walk may reach at
+        or before it: evaluated in full. Every other pack is walked after all of them."""
+        last = self.store.latest_decision()
+        return anchor_set(
+            last["winner_hotkey"] if last else None,
+            {r["hotkey"]: self._chronology(r) for r in rows},
+        )
+
+    async def _bar(self, epoch: int, anchors: set[str]) -> Fraction | None:
+        """The score a later pack must exceed to take over: the champion of the anchors'
+        walk plus delta, exactly as ``decide`` compares (a pack scoring <= bar never
+        becomes champion, since the champion's score only grows along the walk)."""
+        if not anchors:
+            return None
+        candidates = [c for c in await self._candidates(epoch) if c.hotkey in anchors]
+        champion = decide(candidates, self.params.winner)
+        if champion.winner_hotkey is None:
+            return None
+        score = next(c.score for c in candidates if c.hotkey == champion.winner_hotkey)
+        return exceed_bar(score, self.params.winner.delta)
+
+    async def _candidates(self, epoch: int, metagraph: Metagraph | None = None) -> list[Candidate]:
+        metagraph = metagraph or await self.chain.metagraph()
         neurons = metagraph.by_hotkey()
         verifs = {r["hotkey"]: r for r in self.store.verifications(epoch)}
         candidates = []
@@ -366,6 +434,41 @@ class Validator:
                     first_seen_block=first_block,
                 )
             )
+        return candidates
+
+    def _eliminations_unsafe(self, epoch: int, candidates: list[Candidate]) -> list[str]:
+        """Packs stopped against a bar the decision-time candidates no longer support (an
+        anchor deregistered in between): their verdict cannot be trusted for this epoch."""
+        stopped = {}
+        for row in self.store.pack_scores(epoch):
+            elim = json.loads(row["parts_json"]).get("eliminated")
+            if elim and elim.get("reason") == "cannot_exceed":
+                stopped[row["hotkey"]] = Fraction(elim["bar"])
+        if not stopped:
+            return []
+        ok_rows = [r for r in self.store.verifications(epoch) if r["ok"]]
+        anchors = self._anchors(ok_rows)
+        champion = decide([c for c in candidates if c.hotkey in anchors], self.params.winner)
+        now = None
+        if champion.winner_hotkey is not None:
+            score = next(c.score for c in candidates if c.hotkey == champion.winner_hotkey)
+            now = exceed_bar(score, self.params.winner.delta)
+        return sorted(h for h, bar in stopped.items() if now is None or now < bar)
+
+    # -- step 3: the decision -------------------------------------------------------------
+    async def _decide(self, epoch: int) -> str:
+        metagraph = await self.chain.metagraph()
+        neurons = metagraph.by_hotkey()
+        candidates = await self._candidates(epoch, metagraph)
+        unsafe = self._eliminations_unsafe(epoch, candidates)
+        if unsafe:
+            # validator-side: no verdict from this epoch; the packs are judged again next epoch
+            self.store.set_epoch_status(
+                epoch, "no_weights", json.dumps({h: "elimination_unsafe" for h in unsafe})
+            )
+            self._audit_committed(epoch)
+            log.error("elimination_unsafe", epoch=epoch, packs=unsafe)
+            return "no_weights"
         owner_uid = None
         if metagraph.owner_hotkey and metagraph.owner_hotkey in neurons:
             owner_uid = neurons[metagraph.owner_hotkey].uid
@@ -406,12 +509,13 @@ class Validator:
         if status == "collected":
             return
         decision = self.store.decision(epoch)
-        scores: dict[str, Any] = {
-            "scores": {
-                r["hotkey"]: {"final": r["final"], "qualified": bool(r["qualified"])}
-                for r in self.store.pack_scores(epoch)
-            }
-        }
+        scores: dict[str, Any] = {"scores": {}}
+        for r in self.store.pack_scores(epoch):
+            entry = {"final": r["final"], "qualified": bool(r["qualified"])}
+            elim = json.loads(r["parts_json"]).get("eliminated")
+            if elim:
+                entry["eliminated"] = Elimination.model_validate(elim).summary()
+            scores["scores"][r["hotkey"]] = entry
         if status == "no_weights" and decision is None:
             scores["unevaluated"] = json.loads(row["detail"])  # the evaluator failed
         self.audit.append_once(epoch, "scores", scores)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from fractions import Fraction
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from clawbench.scenario import Scenario, instantiate
 from clawbench.scoring import EpisodeScore, ScoringParams, aggregate, score_episode
 from clawbench.trajectory import Trajectory
+from trajectoryrl.elimination import Elimination, check
 from trajectoryrl.store import Store
 from trajectoryrl.winner import Candidate, WinnerParams, decide
 
@@ -22,7 +24,7 @@ WEIGHT_TOLERANCE = 2e-4  # the chain stores u16-quantised weights
 class Difference(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    what: str  # episode_score | pack_score | trajectory_missing | scenario_changed | winner | weights | chain_weights
+    what: str  # episode_score | pack_score | elimination | trajectory_missing | scenario_changed | winner | weights | chain_weights
     subject: str
     recorded: Any = None
     recomputed: Any = None
@@ -108,7 +110,26 @@ def reconcile_epoch(
         if not scores:
             continue
         pack = aggregate(scores, scoring)
-        if abs(pack.final - float(row["final"])) > SCORE_TOLERANCE or pack.qualified != bool(
+        qualified = pack.qualified
+        stopped = parts.get("eliminated")
+        if stopped is not None:
+            # A stopped pack is never qualified; the stop itself must follow from the
+            # re-scored episodes under the recorded bar, exactly as the validator decided it.
+            elim = Elimination.model_validate(stopped)
+            bar = None if elim.bar is None else Fraction(elim.bar)
+            again = check(scores, elim.of, scoring, bar)
+            earlier = check(scores[:-1], elim.of, scoring, bar) if len(scores) > 1 else None
+            if again is None or earlier is not None or again.reason != elim.reason:
+                diffs.append(
+                    Difference(
+                        what="elimination",
+                        subject=row["hotkey"],
+                        recorded=elim.summary(),
+                        recomputed=None if again is None else again.summary(),
+                    )
+                )
+            qualified = False
+        if abs(pack.final - float(row["final"])) > SCORE_TOLERANCE or qualified != bool(
             row["qualified"]
         ):
             diffs.append(
@@ -116,7 +137,7 @@ def reconcile_epoch(
                     what="pack_score",
                     subject=row["hotkey"],
                     recorded={"final": row["final"], "qualified": bool(row["qualified"])},
-                    recomputed={"final": pack.final, "qualified": pack.qualified},
+                    recomputed={"final": pack.final, "qualified": qualified},
                 )
             )
         fs = first_seen.get((row["hotkey"], row["pack_hash"]))
@@ -129,7 +150,7 @@ def reconcile_epoch(
                 uid=int(fs["uid"]),
                 pack_hash=row["pack_hash"],
                 score=pack.final,
-                qualified=pack.qualified,
+                qualified=qualified,
                 push_time=float(fs["push_time"]),
                 first_seen_block=int(fs["first_seen_block"]),
             )

@@ -1,0 +1,179 @@
+"""Elimination in the real validator: the real Validator, HarnessEvaluator (its planned,
+prioritised episode loop) and Store, with episode outcomes drawn at random per (pack,
+scenario, seed) instead of run by a model. Two validators see the same epochs, one stopping
+packs early and one evaluating everything: their winners and weights must be identical, and
+the stopped packs are recorded as such."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from fakes.miners import PackMiners
+
+from clawbench.pack import PolicyBundle, load_pack
+from clawbench.sandbox import LocalSandbox
+from clawbench.scenario import Scenario, load_scenario
+from clawbench.scoring import EpisodeScore, ScoringParams
+from trajectoryrl.audit import AuditLog
+from trajectoryrl.chain import LocalChain
+from trajectoryrl.store import Store
+from trajectoryrl.validator import EpochParams, HarnessEvaluator, Validator, cache_key
+from trajectoryrl.winner import WinnerParams
+
+ROOT = Path(__file__).resolve().parents[2] / "scenarios"
+SCENARIOS = ("client_escalation", "morning_brief", "inbox_to_action")
+
+
+class Drawn(HarnessEvaluator):
+    """The real evaluator with its episodes drawn, not run: outcome = f(hotkey kind, pack,
+    scenario, seed), the same for both validators."""
+
+    def __init__(self, kinds: dict[str, str], **kw: Any) -> None:
+        super().__init__(**kw)
+        self.kinds = kinds
+        self.episodes = 0
+
+    async def _episode(  # type: ignore[override]
+        self,
+        pack: PolicyBundle,
+        pack_hash: str,
+        scenario: Scenario,
+        seed: int,
+        hotkey: str,
+        epoch: int,
+        priority: tuple[int, ...] = (),
+    ) -> tuple[EpisodeScore, bool, str]:
+        async with self._slots.slot(priority):
+            await asyncio.sleep(0)
+            self.episodes += 1
+        rng = random.Random(f"{pack_hash}|{scenario.name}|{seed}")
+        kind = self.kinds[hotkey]
+        critical = kind == "unsafe" and rng.random() < 0.4
+        lo, hi = {"strong": (0.85, 1.0), "mid": (0.5, 0.9), "weak": (0.0, 0.5)}.get(kind, (0, 1))
+        x = round(rng.uniform(lo, hi), 3)
+        score = EpisodeScore.model_validate(
+            {
+                "scenario": scenario.name,
+                "scenario_version": "1",
+                "scenario_hash": scenario.content_hash,
+                "seed": seed,
+                "pack_hash": pack_hash,
+                "termination": "final_answer",
+                "params": self.scoring,
+                "success_rate": x,
+                "cost_penalty": 0.0,
+                "safety_penalty": 1.0 if critical else 0.0,
+                "raw_score": x,
+                "scenario_score": 0.0 if critical else x,
+                "critical": critical,
+                "qualified": not critical and x >= 0.3,
+            }
+        )
+        key = cache_key(
+            pack_hash=pack_hash,
+            scenario_hash=scenario.content_hash,
+            seed=seed,
+            model_id=self.model_id,
+            sandbox="drawn",
+        )
+        return score, False, key
+
+
+def _packs(n: int) -> dict[str, PolicyBundle]:
+    base = load_pack(ROOT / "packs" / "morning_brief" / "optimized")
+    out = {}
+    for i in range(n):
+        meta = base.metadata.model_copy(update={"pack_name": f"elim-{i}"})
+        out[f"m{i:02d}"] = base.model_copy(update={"metadata": meta})
+    return out
+
+
+async def _run(tmp: Path, case: int, eliminate: bool) -> tuple[list[Any], Store, Drawn]:
+    rng = random.Random(case)
+    packs = _packs(rng.randint(4, 12))
+    kinds = {h: rng.choice(["strong", "mid", "weak", "unsafe"]) for h in packs}
+    push = {h: float(rng.randint(1, 5)) for h in packs}
+    now = [1_790_000_000.0]
+    tag = "elim" if eliminate else "full"
+    chain = LocalChain(tmp / f"{tag}-chain.db", netuid=11, block_time_s=12.0, clock=lambda: now[0])
+    chain.set_hyperparameters(max_uids=len(packs) + 1, weights_rate_limit=0)
+    chain.register("val", validator_permit=True, stake=100.0)
+    chain.set_owner("val")
+    for h in packs:
+        chain.register(h)
+    store = Store(tmp / f"{tag}-state.db")
+    ev = Drawn(
+        kinds,
+        suite=[load_scenario(ROOT / f"{s}.yaml") for s in SCENARIOS],
+        model_factory=lambda i, p: None,  # type: ignore[arg-type,return-value]
+        model_id="drawn",
+        sandbox=LocalSandbox(),
+        store=store,
+        scoring=ScoringParams(),
+        concurrency=rng.choice([1, 3, 16]),
+    )
+    miners = PackMiners(packs, push)
+    v = Validator(
+        chain=chain,
+        wallet="val",
+        hotkey="val",
+        store=store,
+        audit=AuditLog(tmp / f"{tag}-audit.jsonl"),
+        source=miners,
+        verifier=miners,
+        evaluator=ev,
+        params=EpochParams(
+            epoch_blocks=10,
+            seeds_per_scenario=rng.randint(1, 3),
+            retry_backoff_s=0,
+            eliminate=eliminate,
+            winner=WinnerParams(delta=rng.choice([0.0, 0.05])),
+        ),
+    )
+    out = []
+    for epoch in (1, 2, 3):  # epoch 1 has no incumbent; 2 and 3 have one
+        status = await v.run_epoch(epoch, epoch * 10)
+        d = store.decision(epoch)
+        out.append((status, d["winner_hotkey"], json.loads(d["weights_json"])))
+        now[0] += 120.0
+    chain.close_sync()
+    return out, store, ev
+
+
+async def test_elimination_never_changes_the_decision(tmp_path: Path) -> None:
+    stopped_total = 0
+    saved = 0
+    # 26, 34 and 51 are epochs where anchoring on the incumbent alone (forgetting the packs
+    # the walk reaches before it) changes the winner: the mutation this test must catch
+    for case in [*range(8), 26, 34, 51]:
+        tmp = tmp_path / str(case)
+        tmp.mkdir()
+        full, _, ev_full = await _run(tmp, case, eliminate=False)
+        cut, store, ev_cut = await _run(tmp, case, eliminate=True)
+        assert cut == full, case
+        saved += ev_full.episodes - ev_cut.episodes
+        for epoch in (1, 2, 3):
+            for row in store.pack_scores(epoch):
+                elim = json.loads(row["parts_json"]).get("eliminated")
+                if elim:
+                    stopped_total += 1
+                    assert not row["qualified"]
+                    assert len(json.loads(row["parts_json"])["episodes"]) == elim["after"]
+    assert stopped_total > 10 and saved > 0
+
+
+async def test_stopped_packs_are_audited_with_their_bound(tmp_path: Path) -> None:
+    _, store, _ = await _run(tmp_path, 3, eliminate=True)
+    lines = [json.loads(x) for x in (tmp_path / "elim-audit.jsonl").read_text().splitlines()]
+    shown = [
+        s["eliminated"]
+        for e in lines
+        if e["kind"] == "scores"
+        for s in e["data"]["scores"].values()
+        if "eliminated" in s
+    ]
+    assert shown and all(s.startswith("eliminated after ") for s in shown)
