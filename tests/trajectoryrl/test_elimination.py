@@ -269,7 +269,7 @@ def _decision(case: dict[str, Any], *, eliminate: bool) -> tuple[Any, Any, int]:
                     break
             ran = scores if stop is None else scores[: stop.after]
             episodes += len(ran)
-            cands.append(cand(h, ran, None if stop is None else False))
+            cands.append(cand(h, ran))  # a stopped pack keeps its partial score
     d = decide(cands, wp, owner_uid=99)
     return d.winner_hotkey, d.weights, episodes
 

@@ -117,8 +117,10 @@ class HarnessEvaluator:
         return PackEvaluation(
             pack_hash=pack_hash,
             final=pack_score.final,
-            # a stopped pack can never become the champion: it is never a qualified candidate
-            qualified=pack_score.qualified and elimination is None,
+            # A stopped pack keeps the score of the episodes it ran: that partial score is one of
+            # the outcomes the bound covers, so it is <= the bar (it is walked, and passed over,
+            # "below_threshold") or it cannot qualify.
+            qualified=pack_score.qualified,
             evaluator_failed=pack_score.evaluator_failed,
             parts=json.loads(pack_score.model_dump_json()),
             episodes=outcomes,

@@ -110,11 +110,10 @@ def reconcile_epoch(
         if not scores:
             continue
         pack = aggregate(scores, scoring)
-        qualified = pack.qualified
         stopped = parts.get("eliminated")
         if stopped is not None:
-            # A stopped pack is never qualified; the stop itself must follow from the
-            # re-scored episodes under the recorded bar, exactly as the validator decided it.
+            # The stop must follow from the re-scored episodes under the recorded bar, at the
+            # same episode, exactly as the validator decided it.
             elim = Elimination.model_validate(stopped)
             bar = None if elim.bar is None else Fraction(elim.bar)
             again = check(scores, elim.of, scoring, bar)
@@ -128,8 +127,7 @@ def reconcile_epoch(
                         recomputed=None if again is None else again.summary(),
                     )
                 )
-            qualified = False
-        if abs(pack.final - float(row["final"])) > SCORE_TOLERANCE or qualified != bool(
+        if abs(pack.final - float(row["final"])) > SCORE_TOLERANCE or pack.qualified != bool(
             row["qualified"]
         ):
             diffs.append(
@@ -137,7 +135,7 @@ def reconcile_epoch(
                     what="pack_score",
                     subject=row["hotkey"],
                     recorded={"final": row["final"], "qualified": bool(row["qualified"])},
-                    recomputed={"final": pack.final, "qualified": qualified},
+                    recomputed={"final": pack.final, "qualified": pack.qualified},
                 )
             )
         fs = first_seen.get((row["hotkey"], row["pack_hash"]))
@@ -150,7 +148,7 @@ def reconcile_epoch(
                 uid=int(fs["uid"]),
                 pack_hash=row["pack_hash"],
                 score=pack.final,
-                qualified=qualified,
+                qualified=pack.qualified,
                 push_time=float(fs["push_time"]),
                 first_seen_block=int(fs["first_seen_block"]),
             )

@@ -59,7 +59,7 @@ class PackEvaluation(BaseModel):
     parts: dict[str, Any] = Field(default_factory=dict)  # PackScore as JSON data
     episodes: list[EpisodeOutcome] = Field(default_factory=list)
     # set when the pack was stopped early (trajectoryrl.elimination.Elimination as JSON data):
-    # then ``qualified`` is False and ``final``/``parts`` cover only the episodes run
+    # ``final``/``parts`` then cover only the episodes run (final <= the bar, or unqualified)
     elimination: dict[str, Any] | None = None
 
 
