@@ -3,7 +3,8 @@
     trl1 <pack_hash: 43 base64url chars> <commit: 27 base64url chars> <repo>
 
 without the spaces; ``<repo>`` is ``gh:<owner>/<name>`` for ``https://github.com/<owner>/<name>``
-(a ``.git`` suffix dropped), else the URL itself (local networks). A GitHub claim is 80-220
+(a ``.git`` suffix dropped), else the URL itself (local networks). Only this canonical spelling
+decodes (no base64 look-alikes). A GitHub claim is 80-220
 bytes; the value is written as Raw fields of at most 128 bytes each (``MAX_CLAIM_BYTES`` in
 all). Hashes are lowercase hex once decoded, so a claim decodes to exactly one
 (repo_url, commit, pack_hash). Anything else on chain is not a claim (``decode_claim`` -> None).
@@ -71,6 +72,9 @@ def decode_claim(value: str) -> PackClaim | None:
     if repo.startswith("gh:"):
         repo = "https://github.com/" + repo[3:]
     try:
-        return PackClaim(repo_url=repo, git_commit_hash=commit, pack_hash=pack)
+        claim = PackClaim(repo_url=repo, git_commit_hash=commit, pack_hash=pack)
+        canonical = encode_claim(claim)
     except ValueError:
         return None
+    # Only the canonical spelling is a claim: one value per claim, no look-alike encodings.
+    return claim if canonical == value else None
