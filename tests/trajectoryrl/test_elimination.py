@@ -162,11 +162,12 @@ def test_full_evaluation_is_never_a_stop() -> None:
 
 
 def test_anchor_set() -> None:
-    keys = {"inc": (5.0, 1), "old": (1.0, 0), "tie": (5.0, 1), "new": (6.0, 0), "?": None}
-    assert anchor_set("inc", keys) == {"inc", "old", "tie"}
-    assert anchor_set(None, keys) == set()
-    assert anchor_set("gone", keys) == set()
-    assert exceed_bar(0.35, 0.05) == Fraction(0.35 + 0.05)  # decide's own float comparison
+    keys = {"inc": 5, "inc2": 3, "old": 1, "tie": 5, "new": 6, "?": None}
+    assert anchor_set(["inc", "inc2"], keys) == {"inc", "inc2", "old", "tie"}
+    assert anchor_set([], keys) == set()
+    assert anchor_set(["gone", "?"], keys) == set()
+    # decide's own exact comparison: 0.35 + 0.05 is 400000 micro-units, not 0.39999999999999997
+    assert exceed_bar(0.35, 0.05) == Fraction(2, 5)
 
 
 # -- priority slots ------------------------------------------------------------------------------
@@ -223,7 +224,7 @@ def _random_epoch(rng: random.Random) -> dict[str, Any]:
             eps = [ep(x, i=i, params=params) for i, x in enumerate(xs)]
             template = xs
         packs[f"h{p:02d}"] = eps
-    push = {h: float(rng.randint(0, 6)) for h in packs}  # many ties in push time
+    push = {h: rng.randint(0, 6) for h in packs}  # many claims in one block
     incumbent = rng.choice([None, *packs])
     return {"packs": packs, "push": push, "inc": incumbent, "params": params, "winner": winner}
 
@@ -242,7 +243,7 @@ def _decision(case: dict[str, Any], *, eliminate: bool) -> tuple[Any, Any, int]:
             pack_hash=h,
             score=agg.final,
             qualified=agg.qualified if qualified is None else qualified,
-            push_time=case["push"][h],
+            block=case["push"][h],
         )
 
     episodes = 0
@@ -250,7 +251,7 @@ def _decision(case: dict[str, Any], *, eliminate: bool) -> tuple[Any, Any, int]:
         cands = [cand(h, s) for h, s in packs.items()]
         episodes = sum(len(s) for s in packs.values())
     else:
-        anchors = anchor_set(case["inc"], {h: (case["push"][h], 0) for h in packs})
+        anchors = anchor_set([case["inc"]] if case["inc"] else [], case["push"])
         cands = [cand(h, packs[h]) for h in sorted(anchors)]
         episodes = sum(len(packs[h]) for h in anchors)
         champ = decide(cands, wp)

@@ -12,22 +12,30 @@ episodes finished first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
+
+from trajectoryrl.winner import MICRO, must_exceed
+
+K = TypeVar("K")
 
 
-def anchor_set(incumbent: str | None, chronology: Mapping[str, Any | None]) -> set[str]:
-    """``chronology``: each pack's place in the walk (a comparable key known before scoring;
-    None when it cannot be ranked, i.e. is never a candidate). Ties with the incumbent are
-    anchors too (a tie may be broken by score)."""
-    if incumbent is None or chronology.get(incumbent) is None:
+def anchor_set(incumbents: Iterable[K], chronology: Mapping[K, Any | None]) -> set[K]:
+    """``chronology``: each claim's place in the walk (a comparable key known before scoring,
+    the commitment block; None when it cannot be ranked, i.e. is never a candidate).
+    ``incumbents``: the claims of the last winner. Ties with an incumbent are anchors too
+    (claims in one block are walked by score)."""
+    placed: list[Any] = [chronology[i] for i in incumbents if chronology.get(i) is not None]
+    if not placed:
         return set()
-    at = chronology[incumbent]
-    return {incumbent} | {h for h, key in chronology.items() if key is not None and key <= at}
+    at = max(placed)
+    return {k for k, key in chronology.items() if key is not None and key <= at}
 
 
 def exceed_bar(champion_score: float, delta: float) -> Fraction:
     """The highest score that does not take over from ``champion_score``, exactly as
-    ``trajectoryrl.winner.decide`` compares (``score > champion + delta``, in floats)."""
-    return Fraction(champion_score + delta)
+    ``trajectoryrl.winner.decide`` compares: a later claim takes over only when its score in
+    micro-units exceeds ``must_exceed``; any score <= must_exceed / 10^6 (by more than the
+    rule's EPS) rounds to at most that."""
+    return Fraction(must_exceed(champion_score, delta), MICRO)

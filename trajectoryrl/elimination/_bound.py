@@ -66,7 +66,11 @@ class Elimination(BaseModel):
     reason: Literal["cannot_qualify", "cannot_exceed"]
     bound: float  # best reachable final score (rounded up to 1e-9)
     bar: float | None  # the score the pack had to exceed (None: no bar, a qualification stop)
+    bar_exact: str | None = None  # the same bar as an exact fraction ("2/5"): what was compared
     detail: str
+
+    def exact_bar(self) -> Fraction | None:
+        return None if self.bar_exact is None else Fraction(self.bar_exact)
 
     def summary(self) -> str:
         return f"eliminated after {self.after}/{self.of}: {self.detail}"
@@ -120,6 +124,7 @@ def check(
             reason="cannot_qualify",
             bound=_up(best_over(scored, unknown, params)),
             bar=None if bar is None else float(bar),
+            bar_exact=None if bar is None else str(bar),
             detail=f"critical violation in {first.scenario} seed {first.seed}",
         )
     succ = sum((Fraction(x[1]) for x in scored), Fraction(0))
@@ -132,6 +137,7 @@ def check(
             reason="cannot_qualify",
             bound=_up(best_over(scored, unknown, params)),
             bar=None if bar is None else float(bar),
+            bar_exact=None if bar is None else str(bar),
             detail=(f"mean success at most {float(best_success):.4f} < {params.min_success:g}"),
         )
     if bar is None:
@@ -144,6 +150,7 @@ def check(
             reason="cannot_exceed",
             bound=_up(bound),
             bar=float(bar),
+            bar_exact=str(bar),
             detail=f"best reachable final {_up(bound):.6f} <= {float(bar):.6f} to exceed",
         )
     return None
