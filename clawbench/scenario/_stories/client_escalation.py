@@ -593,6 +593,11 @@ def build(data: Data, draw: Draw) -> Story:
                     note="last week's advice",
                 ),
                 Rival(value="another limit", pattern=wk.space.format(n=n), note="another value"),
+                *(
+                    Rival(value=w.text, pattern=w.space.format(n="0"), note="another workaround")
+                    for w in data.workarounds
+                    if w is not wk
+                ),
             ],
         ),
         "clash": Fact(
@@ -610,7 +615,8 @@ def build(data: Data, draw: Draw) -> Story:
                 ),
                 *(
                     Rival(value=t, pattern=words(t), note="another meeting")
-                    for t in (*more, "Team standup", "Sprint planning")
+                    for t in (*data.meetings, "Team standup", "Sprint planning")
+                    if t not in (clash_title, near_title)
                 ),
             ],
         ),

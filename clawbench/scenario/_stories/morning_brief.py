@@ -277,6 +277,9 @@ def build(data: Data, draw: Draw) -> Story:
                     },
                 ),
                 other_dates(due),
+                *_title_rivals(
+                    [t for t in data.topics if t not in (topic, done_topic, today_topic)], {}
+                ),
             ],
         ),
         "deadline": Fact(
@@ -293,6 +296,11 @@ def build(data: Data, draw: Draw) -> Story:
                     note="the superseded deadline",
                 ),
                 other_times(deadline),
+                *(
+                    Rival(value=p.first, pattern=rf"\b{p.first}\b", note="someone else")
+                    for p in data.staff
+                    if p.first != exec_.first
+                ),
             ],
         ),
         "conflict": Fact(
@@ -308,7 +316,9 @@ def build(data: Data, draw: Draw) -> Story:
                     source="calendar:e3",
                     note="ends exactly when the clash starts",
                 ),
-                *_title_rivals(other_titles[:2], {}),
+                *_title_rivals(
+                    [t for t in data.meetings if t not in (a_title, b_title, near_title)], {}
+                ),
             ],
         ),
         "reply_needed": Fact(
@@ -331,6 +341,12 @@ def build(data: Data, draw: Draw) -> Story:
                     source=f"inbox:{mail_id['fyi']}",
                     note="FYI only",
                 ),
+                *_title_rivals(
+                    [p.name for p in data.externals if p not in (contact, fyi_contact)], {}
+                ),
+                *_title_rivals(
+                    [c.name for c in data.customers if c not in (customer, fyi_customer)], {}
+                ),
             ],
         ),
         "needed_for": Fact(
@@ -338,7 +354,7 @@ def build(data: Data, draw: Draw) -> Story:
             pattern=all_of([words(topic), r"\breview\b", rf"\b{exec_.first}\b"]),
             source="calendar:e8",
             evidence=words(review),
-            rivals=_title_rivals([*other_titles[:2], a_title, b_title], {}),
+            rivals=_title_rivals([t for t in data.topics if t != topic], {}),
         ),
     }
     variables = {
