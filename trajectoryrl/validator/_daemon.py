@@ -88,12 +88,18 @@ def epoch_candidates(
     ownership history). With a metagraph, claims of hotkeys gone since are left out and UIDs
     are the current ones; without, the UIDs recorded with the epoch's submissions (reconcile)."""
     blocks = {(r["hotkey"], r["pack_hash"]): r for r in store.submissions(epoch)}
+    pushed = {
+        (r["hotkey"], r["pack_hash"])
+        for r in store.verifications(epoch)
+        if r["ok"] and r["push_time"] is not None
+    }
     neurons = metagraph.by_hotkey() if metagraph is not None else None
     candidates = []
     for row in store.pack_scores(epoch):
-        sub = blocks.get((row["hotkey"], row["pack_hash"]))
-        if sub is None:
-            continue
+        key = (row["hotkey"], row["pack_hash"])
+        sub = blocks.get(key)
+        if sub is None or key not in pushed:
+            continue  # accepted without a known push time: no precedence until it is known
         uid = int(sub["uid"])
         if neurons is not None:
             n = neurons.get(row["hotkey"])
