@@ -13,6 +13,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fakes.miners import PackMiners
 
 from clawbench.pack import PolicyBundle, load_pack
@@ -213,3 +214,50 @@ async def test_stopped_packs_are_audited_with_their_bound(tmp_path: Path) -> Non
         if "eliminated" in s
     ]
     assert shown and all(s.startswith("eliminated after ") for s in shown)
+
+
+def test_epoch_spend_per_miner_and_saved(tmp_path: Path, capsys: Any) -> None:
+    """The ledger prices every call per provider; the epoch summary gives spend per miner and
+    prices the episodes a stopped pack did not run at the epoch's cost per paid episode."""
+    from trajectoryrl.cli import main
+    from trajectoryrl.ledger import Ledger, Provider
+
+    prov = Provider(
+        name="p", model="m", input_usd_per_mtok=2.0, output_usd_per_mtok=8.0, context_limit=10
+    )
+    store = Store(tmp_path / "state.db")
+    ledger = Ledger(store, clock=lambda: 1_790_000_000.0)
+    for hotkey, episodes in (("strong", 4), ("weak", 1)):
+        for e in range(episodes):
+            for _ in range(2):  # two calls per episode: 1000 in, 100 out each
+                ledger.record(
+                    prov,
+                    tokens_in=1000,
+                    tokens_out=100,
+                    latency_ms=1,
+                    status="ok",
+                    episode=f"{hotkey}-{e}",
+                    hotkey=hotkey,
+                    epoch=7,
+                )
+    ledger.record(
+        prov, tokens_in=5, tokens_out=5, latency_ms=1, status="ok", episode="x", hotkey="o", epoch=6
+    )
+    stop = {"after": 1, "of": 4, "reason": "cannot_exceed", "bound": 0.5, "bar": 0.9}
+    store.record_pack_score(
+        7, "weak", "pw", final=0.2, qualified=True, evaluator_failed=False,
+        parts_json=json.dumps({"score": {}, "episodes": [], "eliminated": stop}),
+    )  # fmt: skip
+    spend = ledger.epoch_spend(7)
+    per_call = (1000 * 2.0 + 100 * 8.0) / 1e6
+    by = {p.hotkey: p for p in spend.packs}
+    assert set(by) == {"strong", "weak"}  # epoch 6's spend is not this epoch's
+    assert by["strong"].calls == 8 and by["strong"].cost_usd == pytest.approx(8 * per_call)
+    assert by["weak"].eliminated == "after 1/4" and by["weak"].episodes == 1
+    assert spend.cost_per_episode_usd == pytest.approx(2 * per_call)
+    assert by["weak"].saved_usd == pytest.approx(3 * 2 * per_call)
+    assert spend.saved_usd == by["weak"].saved_usd and by["strong"].saved_usd == 0
+    store.close()
+    assert main(["ledger", "--state-dir", str(tmp_path), "--epoch", "7"]) == 0
+    out = capsys.readouterr().out
+    assert "after 1/4" in out and "elimination saved about $0.0168" in out

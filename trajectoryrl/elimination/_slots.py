@@ -32,10 +32,6 @@ class PrioritySlots:
         finally:
             self._release()
 
-    def idle(self) -> int:
-        """Slots free with nobody waiting for them (0 while anyone waits)."""
-        return 0 if self._waiting else self._free
-
     async def _acquire(self, priority: tuple[int, ...]) -> None:
         if self._free > 0 and not self._waiting:
             self._free -= 1

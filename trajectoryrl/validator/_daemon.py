@@ -377,16 +377,14 @@ class Validator:
 
         first = [r for r in todo if (r["hotkey"], r["pack_hash"]) in anchors]
         rest = [r for r in todo if (r["hotkey"], r["pack_hash"]) not in anchors]
-        full = EvaluationPlan(epoch_seed=seed, eliminate=False, packs=max(1, len(first)))
+        full = EvaluationPlan(epoch_seed=seed, eliminate=False)
         results = await asyncio.gather(*(one(r, full) for r in first))
         failed = self._record_scores(epoch, first, results)
         bar = await self._bar(epoch, anchors) if eliminate and not failed else None
         if bar is not None:
             log.info("elimination_bar", epoch=epoch, bar=float(bar), anchors=sorted(anchors))
         plans = [
-            EvaluationPlan(
-                epoch_seed=seed, eliminate=eliminate, bar=bar, priority=i + 1, packs=len(rest)
-            )
+            EvaluationPlan(epoch_seed=seed, eliminate=eliminate, bar=bar, priority=i + 1)
             for i in range(len(rest))
         ]
         results = await asyncio.gather(*(one(r, p) for r, p in zip(rest, plans, strict=True)))

@@ -136,22 +136,21 @@ class HarnessEvaluator:
         seeds: list[int],
         plan: EvaluationPlan,
     ) -> tuple[list[Done | None], Elimination | None]:
-        """Episodes in the plan's fixed order. With elimination, the rule is applied to each
-        completed prefix of that order, so where a pack stops never depends on timing. A pack
-        runs ``window`` episodes ahead (more, once it has a result, while slots would otherwise
-        sit idle: the tail of an epoch, when only contenders are left); episodes
-        already started when it stops are finished and cached, never counted."""
+        """Episodes in the plan's fixed order. With elimination they run one at a time and the
+        rule is applied to each completed prefix, so where a pack stops never depends on
+        timing and no episode is bought past the stop (the epoch's parallelism comes from the
+        many packs sharing the slots). Without, they all run at once."""
         order = episode_order(self.suite, seeds, plan.epoch_seed)
         jobs = [(self.suite[i], seed) for i, seed in order]
         n = len(jobs)
-        window = n if not plan.eliminate else max(1, -(-self.concurrency // max(1, plan.packs)))
+        window = 1 if plan.eliminate else n
         tasks: list[asyncio.Task[Done | None]] = []
         done: list[Done | None] = []
         elimination: Elimination | None = None
 
         def launch() -> None:
             ahead = len(tasks) - len(done)
-            while len(tasks) < n and (ahead < window or (done and self._slots.idle() > ahead)):
+            while len(tasks) < n and ahead < window:
                 sc, seed = jobs[len(tasks)]
                 prio = (plan.priority, len(tasks))
                 tasks.append(

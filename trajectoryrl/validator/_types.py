@@ -70,8 +70,7 @@ class EvaluationPlan(BaseModel):
     """How the daemon asks for one pack: episodes in the fixed order derived from
     ``epoch_seed``; with ``eliminate``, stopped as soon as the pack can neither qualify nor
     exceed ``bar`` (an exact rational, None: nothing to beat). ``priority``: lower gets
-    concurrency slots first; ``packs``: how many packs share the slots (sets how far ahead a
-    pack may run)."""
+    concurrency slots first."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
@@ -79,7 +78,6 @@ class EvaluationPlan(BaseModel):
     eliminate: bool = True
     bar: Fraction | None = None
     priority: int = 0
-    packs: int = 1
 
 
 class SubmissionSource(Protocol):
