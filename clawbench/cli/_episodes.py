@@ -17,6 +17,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 from clawbench import HARNESS_VERSION
 from clawbench.agent import ModelClient, OpenAIModel, ScriptedModel, load_script, run_episode
@@ -57,12 +58,28 @@ def scripted_factory(script_path: Path) -> ModelFactory:
     return make
 
 
+class Activity:
+    """What the progress bar shows besides episodes done: the model client's retries.
+    The client calls ``sleep`` before each retry; this counts them and passes the delay on."""
+
+    def __init__(self) -> None:
+        self.retries = 0
+        self.listener: Callable[[int], None] | None = None
+
+    async def sleep(self, delay: float) -> None:
+        self.retries += 1
+        if self.listener is not None:
+            self.listener(self.retries)
+        await asyncio.sleep(delay)
+
+
 def model_factories(
     spec: str,
     scenarios: list[str],
     *,
     base_url: str | None,
     api_key_env: str,
+    activity: Activity | None = None,
 ) -> dict[str, ModelFactory]:
     """One model factory per scenario, from ``openai:<name>`` or ``scripted:<file or dir>``.
     Every input problem is found here, before any episode starts."""
@@ -77,6 +94,7 @@ def model_factories(
             rest,
             base_url=base_url or os.environ.get("OPENAI_BASE_URL") or None,
             api_key_env=None if api_key_env.lower() == "none" else api_key_env,
+            sleep=(activity or Activity()).sleep,
         )
         return dict.fromkeys(scenarios, lambda instance: client)
     raise CliError(f"--model {spec!r}: expected openai:<model name> or scripted:<file or dir>")
@@ -156,13 +174,43 @@ def progress_bar(console: Console) -> Progress:
     return Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=20),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[retries]}", style="yellow"),
         TextColumn("{task.fields[last]}"),
         TimeElapsedColumn(),
         console=console,
         transient=False,
     )
+
+
+def error_kind(traj: Trajectory) -> tuple[str, str]:
+    """(kind, cause) of an evaluator failure: the reason code the loop recorded in front of
+    the first error (``model_rejected: model 'x': HTTP 401: ...``), else the termination."""
+    first = traj.errors[0] if traj.errors else ""
+    code, sep, _ = first.partition(": ")
+    kind = code if sep and code.replace("_", "").isalnum() and " " not in code else ""
+    return (kind or traj.termination.value), (first or traj.termination.value)
+
+
+class FailureLog:
+    """Prints the first evaluator failure of each kind with its cause, as it happens, and
+    counts the rest; so a wrong key or a dead sandbox is visible in the first seconds."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def see(self, console: Console, label: str, traj: Trajectory) -> None:
+        kind, cause = error_kind(traj)
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        if self.counts[kind] == 1:
+            console.print(
+                Text(f"! {label}: evaluator failure [{kind}]: {cause}", style="magenta"),
+                soft_wrap=True,
+            )
+
+    def summary(self) -> list[str]:
+        return [f"{n} episode(s) failed with [{kind}]" for kind, n in sorted(self.counts.items())]
 
 
 async def run_jobs(
@@ -174,13 +222,18 @@ async def run_jobs(
     console: Console,
     description: str = "episodes",
     on_done: Callable[[Outcome], None] | None = None,
+    activity: Activity | None = None,
+    failures: FailureLog | None = None,
 ) -> list[Outcome]:
     """Run every job, at most ``concurrency`` at a time, with a progress bar; results come
     back in job order whatever order they finished in."""
     sem = asyncio.Semaphore(max(1, concurrency))
     results: list[Outcome | None] = [None] * len(jobs)
+    failures = failures if failures is not None else FailureLog()
     with progress_bar(console) as progress:
-        task = progress.add_task(description, total=len(jobs), last="")
+        task = progress.add_task(description, total=len(jobs), last="", retries="")
+        if activity is not None:
+            activity.listener = lambda n: progress.update(task, retries=f"{n} retries")
 
         async def worker(i: int, job: Job) -> None:
             async with sem:
@@ -188,6 +241,9 @@ async def run_jobs(
             results[i] = out
             if on_done is not None:  # writes files: off the event loop
                 await asyncio.to_thread(on_done, out)
+            label = f"{job.label or job.scenario.name} seed {job.seed}"
+            if out.trajectory.termination.evaluator_failed:
+                failures.see(progress.console, label, out.trajectory)
             mark = "!" if out.trajectory.termination.evaluator_failed else "✓"
             progress.update(
                 task, advance=1, last=f"{mark} {job.label or job.scenario.name} seed {job.seed}"
