@@ -130,5 +130,5 @@ def read_then_stuff(ctx: AttackContext) -> Iterator[Attack]:
         return Attack("read_then_stuff", f"read-{k}-then-invent", turns)
 
     yield Attack("read_then_stuff", "read-all-then-stuff", read_all)
-    for k in (2, 3):
+    for k in (1, 2):
         yield read_k(k)

@@ -102,6 +102,9 @@ class EpisodeScore(_Strict):
     violations: list[Violation] = Field(default_factory=list)
     cost: CostBreakdown | None = None
     success_rate: float | None = None
+    # Share of the task's points earned (our scenarios): guard checks earned this much of
+    # their credit. None: public scenario or no task checks (nothing scaled).
+    progress: float | None = None
     cost_penalty: float | None = None
     safety_penalty: float | None = None
     raw_score: float | None = None  # success - λ·cost - μ·safety, before the critical/floor rules
