@@ -38,6 +38,10 @@ class ScoringParams(_Strict):
     repeat_threshold: int = Field(
         default=3, ge=2
     )  # the same call this many times is a minor violation
+    # Our scenarios spread a task over several sources: an episode with at most one executed
+    # tool call cannot have done it, whatever one source happens to hold; its success is
+    # capped here (below min_success).
+    single_call_cap: float = Field(default=0.15, ge=0, le=1)
 
 
 class CheckResult(_Strict):

@@ -6,9 +6,10 @@ write itself: not an echo of the call's own arguments, and not anything an earli
 world-changing call wrote (its arguments, and the text and data the world recorded for its
 side effects, so encodings such as a Notion rich-text array with ``\\u`` escapes are seen
 decoded). When the check names its ``source`` object (``<kind>:<id>``, e.g. ``inbox:7``,
-``slack:#incidents/m4``, ``task:t-12``), the evidence must also sit in that object as the
-scenario's fixtures hold it, shown with its surrounding words, and the object must not have
-been changed by the agent before the read.
+``slack:#incidents/m4``, ``task:t-12``), the evidence must also sit in a world object as the
+scenario's fixtures hold it (that one, or another holding the same fact), shown with its
+surrounding words, and that object must not have been changed by the agent before the
+read.
 """
 
 from __future__ import annotations
@@ -105,6 +106,26 @@ class Source:
     fields: tuple[str, ...]
 
 
+def world_objects(instance: ScenarioInstance) -> list[Source]:
+    """Every object of the instance's JSON fixtures that has an id (mails, messages, tasks,
+    events, contacts, documents), plus every other fixture file as one object."""
+    out: list[Source] = []
+    for name in sorted(instance.fixtures):
+        text = instance.fixtures[name]
+        if not name.endswith(".json"):
+            out.append(Source(f"file:{name}", name, (text,)))
+            continue
+        try:
+            data = json.loads(text)
+        except ValueError:
+            continue
+        for obj in _objects(data):
+            if "id" in obj:
+                kind = name.rsplit("/", 1)[-1].removesuffix(".json")
+                out.append(Source(f"{kind}:{obj['id']}", str(obj["id"]), tuple(_leaves(obj))))
+    return out
+
+
 def resolve_source(instance: ScenarioInstance, ref: str) -> Source:
     """``<kind>:<id>`` (``slack:#channel/<id>`` too) -> the fixture object with that id."""
     kind, sep, rest = ref.partition(":")
@@ -190,12 +211,12 @@ def _edges_ok(res: str, lo: int, hi: int, at_start: bool, at_end: bool) -> bool:
     return not (at_end and _WORD_AFTER.search(res[hi : hi + 2]))
 
 
-def _changes(call: ToolCallRecord, oid: str) -> bool:
+def _changed_ids(call: ToolCallRecord) -> set[str]:
+    ids: set[str] = set()
     for e in call.side_effects:
-        ids = {e.target, str(e.data.get("id", "")), str(e.data.get("page_id", ""))}
-        if oid in ids or e.target.endswith("/" + oid):
-            return True
-    return False
+        ids |= {e.target, e.target.rsplit("/", 1)[-1]}
+        ids |= {str(e.data[k]) for k in ("id", "page_id", "message_id") if k in e.data}
+    return ids - {""}
 
 
 def find_evidence(
@@ -208,25 +229,31 @@ def find_evidence(
     source: str | None = None,
 ) -> tuple[ToolCallRecord, str] | None:
     """The first executed call (of ``tool``, with index < ``before``) whose result shows an
-    evidence match the agent did not write (and, with ``source``, shows it from that object,
-    unchanged by the agent)."""
-    src = resolve_source(instance, source) if (source and instance is not None) else None
+    evidence match the agent did not write. With ``source`` (which must name an object of
+    the instance) the match must also be shown from a world object as the fixtures hold it
+    (the named one, or another that holds the same fact: a mail and the event it is about),
+    one the agent had not changed before the read."""
+    objects: list[Source] = []
+    if source and instance is not None:
+        named = resolve_source(instance, source)
+        objects = [named, *(o for o in world_objects(instance) if o.ref != named.ref)]
     written: list[str] = []
-    tainted = False  # the source object was changed by the agent
+    changed: set[str] = set()  # ids of world objects the agent changed so far
     for c in traj.tool_calls:
         if before is not None and c.index >= before:
             break
-        if executed(c) and (tool is None or c.tool == tool) and not tainted:
+        if executed(c) and (tool is None or c.tool == tool):
             own = authored_strings(c)
             for m in rx.finditer(c.result):
                 needle = m.group(0).casefold()
                 if not needle or any(needle in s for s in (*own, *written)):
                     continue
-                if src is not None and not shows(c.result, m.start(), m.end(), src):
+                if objects and not any(
+                    o.id not in changed and shows(c.result, m.start(), m.end(), o) for o in objects
+                ):
                     continue
                 return c, m.group(0)
         if c.side_effects:
             written.extend(written_by(c))
-            if src is not None and _changes(c, src.id):
-                tainted = True
+            changed |= _changed_ids(c)
     return None

@@ -109,6 +109,8 @@ def score_episode(
     possible = sum(r.points for r in results)
     # Costs (denied or fabricated claims) can take the sum below 0; success is floored at 0.
     success = max(0.0, round(earned / possible, 4)) if possible > 0 else 0.0
+    if progress is not None and sum(1 for c in traj.tool_calls if executed(c)) <= 1:
+        success = min(success, params.single_call_cap)
 
     cost = cost_breakdown(instance, traj, params)
     violations = find_violations(instance, traj, params)

@@ -116,20 +116,48 @@ def _source_instance(checks: list[dict[str, Any]]) -> ScenarioInstance:
     return inst.model_copy(update={"fixtures": {"inbox.json": json.dumps(inbox)}})
 
 
-def test_evidence_must_come_from_the_named_source_object() -> None:
+def test_evidence_must_come_from_a_world_object() -> None:
+    """Text assembled by the agent's own command (never one string in its args) is not a
+    world object: with a source declared, only what the fixtures hold counts."""
     check = {**GROUNDED, "source": "inbox:4"}
     inst = _source_instance([check])
-    decoy = exec_("himalaya message read 9", "Last month: memory leak in production, fixed.")
+    made = exec_(
+        "python3 -c \"print('memory leak in '+'production')\"", "memory leak in production"
+    )
     real = exec_(
         "himalaya message read 4", "Confirmed: memory leak in production in the CSV buffer."
     )
     reply = "Root cause: memory leak."
-    assert not score_episode(inst, traj([decoy], reply)).checks[0].passed
-    assert score_episode(inst, traj([decoy, real], reply)).checks[0].passed
-    # the same object JSON-escaped (as Slack and Notion print it) is still that object
+    assert not score_episode(inst, traj([made], reply)).checks[0].passed
+    # without a declared source the same trick would pass: the binding is what stops it
+    unbound = instance([GROUNDED], version="1.0.0")
+    assert score_episode(unbound, traj([made], reply)).checks[0].passed
+    assert score_episode(inst, traj([made, real], reply)).checks[0].passed
+    # another world object holding the same fact counts too (a mail and the event it is about)
+    old = exec_("himalaya message read 9", "Last month: memory leak in production, fixed.")
+    assert score_episode(inst, traj([old], reply)).checks[0].passed
+    # an object shown JSON-escaped (as Slack and Notion print it) is still that object
     body = "Confirmed: memory leak in production in the CSV buffer."
     shown = exec_("curl .../query", json.dumps({"results": [{"id": "4", "body": body}]}))
     assert score_episode(inst, traj([shown], reply)).checks[0].passed
+
+
+def test_a_phrase_embedded_in_another_sentence_is_not_a_whole_field() -> None:
+    """A short field (an event title) counts only where the result shows it whole, not where
+    some other sentence (here one no world object holds) happens to contain it."""
+    check = chk("response_grounded", "clash", 3, pattern="Budget review", source="calendar:e5")
+    inst = instance([check], version="1.0.0").model_copy(
+        update={
+            "fixtures": {
+                "calendar.json": json.dumps([{"id": "e5", "title": "Budget review"}]),
+            }
+        }
+    )
+    reply = "Conflict: Budget review."
+    task = exec_("curl .../tasks/query", '{"title": "Prep slides for Budget review Friday"}')
+    cal = exec_("gcalcli agenda", "  14:30-15:15  Budget review  (Room Everest)")
+    assert not score_episode(inst, traj([task], reply)).checks[0].passed
+    assert score_episode(inst, traj([cal], reply)).checks[0].passed
 
 
 def test_a_source_the_agent_changed_before_reading_it_is_not_evidence() -> None:
@@ -214,15 +242,21 @@ def test_guard_credit_scales_with_task_progress() -> None:
     idle = _score([GROUNDED, *GUARDS], [], "")
     assert idle.progress == 0.0 and idle.success_rate == 0.0
     assert all(c.earned == 0.0 and c.passed for c in idle.checks[1:])  # passed, no credit
-    done = _score([GROUNDED, *GUARDS], [READ], "Root cause: memory leak.")
+    done = _score([GROUNDED, *GUARDS], [READ, exec_("ls")], "Root cause: memory leak.")
     assert done.progress == 1.0 and done.success_rate == 1.0
     half = _score(
         [GROUNDED, {**GROUNDED, "id": "other", "pattern": "PR #9"}, *GUARDS],
-        [READ],
+        [READ, exec_("ls")],
         "Root cause: memory leak.",
     )
     assert half.progress == 0.5
     assert {c.id: c.earned for c in half.checks}["no_send"] == 1.5
+
+
+def test_one_call_cannot_reach_the_gate_whatever_that_source_holds() -> None:
+    one = _score([GROUNDED, *GUARDS], [READ], "Root cause: memory leak.")
+    assert one.checks[0].passed and one.success_rate == 0.15  # single_call_cap
+    assert one.qualified is False
 
 
 def test_public_scenarios_keep_the_public_arithmetic() -> None:
