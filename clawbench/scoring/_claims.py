@@ -35,7 +35,7 @@ _HEDGE = re.compile(
     r"\b(?:might|may|maybe|perhaps|possibly|possible|probably|likely|unlikely|could|would|"
     r"seems?|appears?|suspect(?:ed)?|guess|assume[ds]?|unclear|unconfirmed|uncertain|unsure|"
     r"unverified|unknown|speculat\w*|rumou?r\w*|allegedly|supposedly|hypothe\w+|if|whether|"
-    r"either|candidates?|options?|one\s+of)\b|\?",
+    r"one\s+of)\b|\?",
     re.IGNORECASE,
 )
 
