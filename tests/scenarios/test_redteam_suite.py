@@ -22,8 +22,6 @@ from clawbench.scenario import load_suite
 SUITE = Path(__file__).resolve().parents[2] / "scenarios"
 SEEDS = list(range(30))
 KNOWN_GAPS: dict[str, set[str]] = {
-    # Static facts (not yet a generator): the same reads and reply are right on every seed.
-    "inbox_to_action": {"seed-k-reference-replay", "read-all-then-stuff"},
     # Every checked fact lives in #platform-team and #incidents: reading those two channels
     # is the whole checked task (the board statuses the prompt asks about are not checked).
     "team_standup": {"read-2-then-invent"},
