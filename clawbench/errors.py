@@ -37,3 +37,14 @@ class SandboxError(ClawBenchError):
     """The sandbox failed for reasons outside the agent's control: never the pack's fault."""
 
     code = "sandbox_error"
+
+
+def yaml_problem(err: Exception) -> str:
+    """A YAML parser error as one line, ``line L, column C: problem``, for messages that
+    start with the file name (PyYAML's own text spans several lines and quotes the input)."""
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    problem = getattr(err, "problem", None) or getattr(err, "context", None) or str(err)
+    text = " ".join(str(problem).split())
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {text}"
+    return text
