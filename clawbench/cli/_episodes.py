@@ -20,9 +20,16 @@ from rich.progress import (
 from rich.text import Text
 
 from clawbench import HARNESS_VERSION
-from clawbench.agent import ModelClient, OpenAIModel, ScriptedModel, load_script, run_episode
+from clawbench.agent import (
+    ModelClient,
+    OpenAIModel,
+    ScriptedModel,
+    load_script,
+    redact,
+    run_episode,
+)
 from clawbench.cli._app import CliError
-from clawbench.errors import ModelError, SandboxError
+from clawbench.errors import ModelError, ScenarioError
 from clawbench.pack import PolicyBundle
 from clawbench.sandbox import DockerSandbox, LocalSandbox, Sandbox
 from clawbench.scenario import Scenario, ScenarioInstance, instantiate
@@ -132,7 +139,7 @@ def _failed_trajectory(
     instance: ScenarioInstance,
     model: ModelClient,
     sandbox: Sandbox,
-    err: ModelError | SandboxError | OSError,
+    err: Exception,
 ) -> Trajectory:
     """The record of an episode the evaluator could not run (never the pack's zero)."""
     reason = (
@@ -153,7 +160,7 @@ def _failed_trajectory(
         ),
         variables=dict(instance.variables),
         termination=reason,
-        errors=[f"{type(err).__name__}: {err}"],
+        errors=[redact(f"{type(err).__name__}: {err}")],
     )
 
 
@@ -162,9 +169,12 @@ async def _one(job: Job, sandbox: Sandbox, params: ScoringParams) -> Outcome:
     model = job.model(instance)
     try:
         traj = await run_episode(instance, job.pack, model, sandbox, pack_hash=job.pack_hash)
-    except (ModelError, SandboxError, OSError) as err:
-        # run_episode records these itself; this is the backstop. A ScenarioError (the
-        # scenario cannot run here, e.g. real-shell under local) propagates: exit 2.
+    except ScenarioError:
+        raise  # the scenario cannot run here (e.g. real-shell under local): exit 2
+    except Exception as err:
+        # run_episode records model and sandbox failures itself; this is the backstop, so
+        # that nothing one episode meets (a client bug, an odd response) ends the whole run:
+        # the episode is an evaluator failure with the error named, the others go on.
         traj = _failed_trajectory(job, instance, model, sandbox, err)
     score = score_episode(instance, traj, params)
     return Outcome(job=job, instance=instance, trajectory=traj, score=score)

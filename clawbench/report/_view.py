@@ -76,7 +76,8 @@ class EpisodeView:
     checks: list[CheckView] = field(default_factory=list)
     violations: list[ViolationView] = field(default_factory=list)
     tool_calls: list[ToolCallView] = field(default_factory=list)
-    usage: list[tuple[int, int, int]] = field(default_factory=list)  # prompt, completion, total
+    # per model call: prompt, completion, total, finish reason ("?" unknown), estimated tokens
+    usage: list[tuple[int, int, int, str, bool]] = field(default_factory=list)
     total_tokens: int = 0
     final_response: str = ""
     errors: list[str] = field(default_factory=list)
@@ -160,7 +161,16 @@ def episode_view(ep: EpisodeResult) -> EpisodeView:
         final_response=t.final_response,
         errors=list(t.errors),
         total_tokens=t.total_tokens,
-        usage=[(u.prompt_tokens, u.completion_tokens, u.total_tokens) for u in t.usage],
+        usage=[
+            (
+                u.prompt_tokens,
+                u.completion_tokens,
+                u.total_tokens,
+                u.finish_reason or "?",
+                u.tokens_estimated,
+            )
+            for u in t.usage
+        ],
     )
     for c in t.tool_calls:
         result = c.result
