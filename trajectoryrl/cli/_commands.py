@@ -61,6 +61,9 @@ def _ledger(args: argparse.Namespace) -> int:
             )
         console.print(t)
     console.print(f"cost per episode: ${ledger.cost_per_episode():.4f}")
+    estimated = sum(int(r["estimated_calls"] or 0) for r in ledger.totals("model"))
+    if estimated:  # the provider sent no usage: counts are the harness's estimate
+        console.print(f"{estimated} call(s) with estimated token counts (no usage reported)")
     return 0
 
 
