@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-console = Console(width=max(Console().width, 150))
+console = Console()
 
 
 def _state_args(p: argparse.ArgumentParser) -> None:
