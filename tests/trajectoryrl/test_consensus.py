@@ -35,6 +35,7 @@ from trajectoryrl.validator import (
     ChainClaims,
     EpochParams,
     GitVerifier,
+    Metrics,
     PackEvaluation,
     Received,
     Validator,
@@ -118,7 +119,7 @@ class Live:
         out = []
         for h in hotkeys:
             await asyncio.sleep(self.rng.uniform(0, 0.01))
-            if self.rng.random() < 0.2:
+            if h not in self.lies and self.rng.random() < 0.2:
                 continue  # timed out for this validator
             c = self.lies.get(h, self.world.claims[h])
             out.append(
@@ -175,16 +176,18 @@ class Node:
             cache=GitCache(d / "repos", local_network=True),
             forge=PersistedForge(LocalForge(), store),
         )
+        metrics = Metrics()
         self.validator = Validator(
             chain=chain,
             wallet=self.name,
             hotkey=self.name,
             store=store,
             audit=AuditLog(d / "audit.jsonl"),
-            source=ChainClaims(chain, self.live, epoch_blocks=EPOCH_BLOCKS),
+            source=ChainClaims(chain, self.live, epoch_blocks=EPOCH_BLOCKS, metrics=metrics),
             verifier=GitVerifier(SubmissionVerifier(ctx)),
             evaluator=self.scores,
             params=EpochParams(epoch_blocks=EPOCH_BLOCKS, retry_backoff_s=0),
+            metrics=metrics,
         )
 
     def restart(self) -> None:
@@ -250,6 +253,10 @@ async def test_three_validators_agree_every_epoch_and_no_copier_is_paid(tmp_path
         node.live.lies["liar"] = a1  # tells validators it serves alice's pack: never used
     e1 = await _epoch(world, [v1, v2], rng)
     assert _winner(v1, e1) == _winner(v2, e1) == "alice"
+    for node in (v1, v2):  # the liar's SubmitPack answer was heard, counted, and changed nothing
+        assert node.validator is not None
+        counter = node.validator.metrics.rejections.labels(reason="submitpack_disagrees")
+        assert counter._value.get() == 1
 
     # Before epoch 2: alice goes offline; dave commits a pack better by less than delta.
     await world.commit("dave", world.publish("dave", "d", 0.74))
