@@ -53,7 +53,10 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
-    ctx = Ctx(console=console or Console(), cwd=Path.cwd())
+    as_json = bool(getattr(args, "json", False))
+    if as_json and console is None:
+        console = Console(stderr=True)  # progress and messages; stdout holds only the JSON
+    ctx = Ctx(console=console or Console(), cwd=Path.cwd(), json=as_json)
     handler: Callable[[argparse.Namespace, Ctx], int] = args.handler
     try:
         return handler(args, ctx)
