@@ -145,7 +145,14 @@ class Scores:
         self.calls = 0
 
     async def evaluate(
-        self, *, pack_json: str, pack_hash: str, hotkey: str, epoch: int, seeds: list[int]
+        self,
+        *,
+        pack_json: str,
+        pack_hash: str,
+        hotkey: str,
+        epoch: int,
+        seeds: list[int],
+        plan: object = None,
     ) -> PackEvaluation:
         self.calls += 1
         if self.kill_after is not None and self.calls > self.kill_after:

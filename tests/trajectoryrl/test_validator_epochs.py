@@ -130,7 +130,14 @@ class Scores:
         self.crash_after: int | None = None
 
     async def evaluate(
-        self, *, pack_json: str, pack_hash: str, hotkey: str, epoch: int, seeds: list[int]
+        self,
+        *,
+        pack_json: str,
+        pack_hash: str,
+        hotkey: str,
+        epoch: int,
+        seeds: list[int],
+        plan: object = None,
     ) -> PackEvaluation:
         self.calls += 1
         if self.crash_after is not None and self.calls > self.crash_after:

@@ -64,6 +64,26 @@ def _ledger(args: argparse.Namespace) -> int:
     estimated = sum(int(r["estimated_calls"] or 0) for r in ledger.totals("model"))
     if estimated:  # the provider sent no usage: counts are the harness's estimate
         console.print(f"{estimated} call(s) with estimated token counts (no usage reported)")
+    if args.epoch is not None:
+        spend = ledger.epoch_spend(args.epoch)
+        t = Table(title=f"epoch {args.epoch}: spend per miner")
+        for col in ("miner", "calls", "episodes", "tokens", "cost (USD)", "eliminated", "saved"):
+            t.add_column(col, justify="left" if col in ("miner", "eliminated") else "right")
+        for p in spend.packs:
+            t.add_row(
+                p.hotkey,
+                str(p.calls),
+                str(p.episodes),
+                str(p.tokens_in + p.tokens_out),
+                f"{p.cost_usd:.4f}",
+                p.eliminated,
+                f"{p.saved_usd:.4f}" if p.eliminated else "",
+            )
+        console.print(t)
+        console.print(
+            f"epoch {args.epoch}: spent ${spend.cost_usd:.4f}; elimination saved about "
+            f"${spend.saved_usd:.4f} (episodes not run x ${spend.cost_per_episode_usd:.4f})"
+        )
     return 0
 
 
@@ -284,6 +304,9 @@ def register_all(sub: Any) -> None:
 
     led = sub.add_parser("ledger", help="LLM spend totals by day, month, model and miner")
     _state_args(led)
+    led.add_argument(
+        "--epoch", type=int, default=None, help="also: spend per miner and saved by elimination"
+    )
     led.set_defaults(handler=_ledger)
 
     ex = sub.add_parser("export", help="reward, SFT and preference JSONL from evaluated episodes")
