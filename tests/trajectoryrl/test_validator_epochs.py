@@ -107,7 +107,7 @@ class Miners:
                 repo_url=f"https://github.com/{h}/pack",
                 git_commit_hash="a" * 40,
                 pack_hash=p,
-                commit_block=int(t),
+                commit_block=int(t) - 10**6,  # before the test's first epoch, in push order
                 committed_at=t,
             )
             for h, (p, t, _) in sorted(self.answers.items())

@@ -183,6 +183,7 @@ def _pack_publish(args: argparse.Namespace) -> int:
         branch=args.branch,
         remote_url=args.remote_url,
         push=not args.no_push,
+        hotkey=args.hotkey,
     )
     console.print(f"commit    {result.commit}")
     console.print(f"pack_hash {result.pack_hash}")
@@ -199,14 +200,20 @@ def _pack_commit(args: argparse.Namespace) -> int:
     from trajectoryrl.chain import BittensorChain, ChainError, LocalChain
     from trajectoryrl.miner import PublishError, commit_claim, pushed_claim
 
-    try:
-        claim = pushed_claim(args.repo, args.repo_url, remote=args.remote, branch=args.branch)
-    except PublishError as err:
-        console.print(f"[red]cannot commit[/] [{err.code}] {err}")
-        return 2
     wallet = bt.Wallet(
         name=args.wallet_name, hotkey=args.wallet_hotkey, path=str(args.wallet_path.expanduser())
     )
+    try:
+        claim = pushed_claim(
+            args.repo,
+            args.repo_url,
+            remote=args.remote,
+            branch=args.branch,
+            hotkey=wallet.hotkey.ss58_address,
+        )
+    except PublishError as err:
+        console.print(f"[red]cannot commit[/] [{err.code}] {err}")
+        return 2
 
     async def run() -> Any:
         chain: Any = (
@@ -253,6 +260,11 @@ def register_all(sub: Any) -> None:
         help="set the remote's URL (e.g. https://github.com/you/pack.git)",
     )
     pub.add_argument("--branch", default="main")
+    pub.add_argument(
+        "--hotkey",
+        default=None,
+        help="your hotkey's ss58 address, written to MINER_HOTKEY (validators require it)",
+    )
     pub.add_argument("--no-push", action="store_true", help="commit only")
     pub.set_defaults(handler=_pack_publish)
 

@@ -390,6 +390,7 @@ async def run_localnet(
             root / "miners" / plan.name,
             remote_url=forge.as_uri(),
             message=f"{plan.name}: publish pack",
+            hotkey=hk,
         )
         claimed = published.pack_hash
         if plan.claim_wrong_hash:  # a valid pack, but the claim names another pack's hash

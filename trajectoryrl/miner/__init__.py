@@ -10,6 +10,7 @@ per caller, signing each answer.
 from trajectoryrl.miner._access import CachedMetagraph, MetagraphProvider, TokenBucket
 from trajectoryrl.miner._commit import CommitResult, commit_claim, pushed_claim
 from trajectoryrl.miner._publish import (
+    HOTKEY_FILE,
     PACK_JSON,
     PublishError,
     PublishResult,
@@ -19,6 +20,7 @@ from trajectoryrl.miner._publish import (
 from trajectoryrl.miner._server import AccessPolicy, CurrentPack, MinerServer
 
 __all__ = [
+    "HOTKEY_FILE",
     "CommitResult",
     "commit_claim",
     "pushed_claim",

@@ -236,8 +236,8 @@ class Validator:
         # its standing (and its block) when the hotkey commits a newer pack.
         for sub in await self.source.collect(metagraph, epoch):
             n = neurons.get(sub.hotkey)
-            if n is None or sub.commit_block < n.registered_block:
-                continue  # a commitment made under an earlier registration of this hotkey
+            if n is None:
+                continue
             self.store.record_claim(
                 sub.hotkey,
                 n.registered_block,
@@ -247,7 +247,9 @@ class Validator:
                 sub.commit_block,
                 sub.committed_at,
             )
-        standing = self._standing_claims(metagraph)
+        standing = self._standing_claims(
+            metagraph, epoch_start_block(epoch, self.params.epoch_blocks)
+        )
         with self.store.transaction():
             for sub in standing:
                 self.store.record_submission(
@@ -270,8 +272,10 @@ class Validator:
         self.store.set_epoch_status(epoch, "collected")
         self._audit_committed(epoch)
 
-    def _standing_claims(self, metagraph: Metagraph) -> list[Received]:
-        """The epoch's claims: every claim known whose hotkey is still registered under the
+    def _standing_claims(self, metagraph: Metagraph, start_block: int) -> list[Received]:
+        """The epoch's claims: every claim known, committed before the epoch's first block (a
+        claim committed during the epoch counts from the next one, so validators collecting at
+        different moments work on the same set), whose hotkey is still registered under the
         registration that made it. Deregistering (or re-registering) ends a hotkey's standing;
         being offline, or committing a newer pack, does not."""
         neurons = metagraph.by_hotkey()
@@ -279,6 +283,8 @@ class Validator:
         for c in self.store.claims():
             n = neurons.get(c["hotkey"])
             if n is None or n.registered_block != c["registered_block"]:
+                continue
+            if c["block"] >= start_block:
                 continue
             out.append(
                 Received(
