@@ -11,18 +11,18 @@ response checks (a refused call has no tool response, only the harness's refusal
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
 from clawbench.scenario import Check, UnknownCheck
+from clawbench.scoring._acts import Act, call_key
 from clawbench.scoring._models import CheckResult, ScoringError
 from clawbench.scoring._text import (
     args_text,
     as_text,
     authored_strings,
-    canonical_call,
     compile_pattern,
     effect_text,
     excerpt,
@@ -207,9 +207,9 @@ def _tool_called_before(check: Any, traj: Trajectory) -> _Outcome:
 
 
 # --- our types ------------------------------------------------------------------------------
-def _effects(check: Any, traj: Trajectory) -> list[tuple[ToolCallRecord, str]]:
+def _effects(check: Any, traj: Trajectory) -> list[tuple[ToolCallRecord | None, str]]:
     rx = _pattern(check) if check.pattern is not None else None
-    found = []
+    found: list[tuple[ToolCallRecord | None, str]] = []
     for c in traj.tool_calls:
         for e in c.side_effects:
             if fnmatchcase(e.kind, check.effect) and (rx is None or rx.search(effect_text(e))):
@@ -217,8 +217,15 @@ def _effects(check: Any, traj: Trajectory) -> list[tuple[ToolCallRecord, str]]:
     return found
 
 
-def _side_effect_absent(check: Any, traj: Trajectory) -> _Outcome:
+def _side_effect_absent(check: Any, traj: Trajectory, attempts: Sequence[Act] = ()) -> _Outcome:
+    """Forbids the effect: an attempt of it (refused, gated, shell- or API-wrapped) counts."""
     found = _effects(check, traj)
+    rx = _pattern(check) if check.pattern is not None else None
+    for a in attempts:
+        if a.executed or not fnmatchcase(a.kind, check.effect):
+            continue
+        if rx is None or rx.search(effect_text(a.as_effect())):
+            found.append((None, f"#{a.index} {a.kind} attempted ({a.how})"))
     if found:
         return _Outcome(False, "occurred: " + "; ".join(w for _, w in found))
     return _Outcome(True, f"no {check.effect} effect" + (" matching" if check.pattern else ""))
@@ -270,13 +277,15 @@ def _response_grounded(check: Any, traj: Trajectory) -> _Outcome:
 
 
 def _no_repeated_calls(check: Any, traj: Trajectory) -> _Outcome:
-    counts = Counter(canonical_call(c) for c in traj.tool_calls if c.refused != "limit")
+    counts = Counter(call_key(c.tool, c.args) for c in traj.tool_calls if c.refused != "limit")
     worst = max(counts.items(), key=lambda kv: kv[1], default=None)
     if worst is None or worst[1] <= check.max_repeats:
         n = worst[1] if worst else 0
         return _Outcome(True, f"most repeated call made {n}x (max {check.max_repeats})")
     tool = worst[0].split("\x00", 1)[0]
-    return _Outcome(False, f"identical {tool} call made {worst[1]}x (max {check.max_repeats})")
+    return _Outcome(
+        False, f"the same {tool} call (parsed) made {worst[1]}x (max {check.max_repeats})"
+    )
 
 
 def _verify_command(check: Any, traj: Trajectory) -> _Outcome:
@@ -312,9 +321,12 @@ _EVALUATORS: dict[str, Callable[[Any, Trajectory], _Outcome]] = {
 }
 
 
-def evaluate_check(check: Check | UnknownCheck, traj: Trajectory) -> CheckResult:
+def evaluate_check(
+    check: Check | UnknownCheck, traj: Trajectory, attempts: Sequence[Act] = ()
+) -> CheckResult:
     """One check. An unknown type fails (public rule); a known type this module cannot
-    evaluate is a bug and raises."""
+    evaluate is a bug and raises. ``attempts``: the episode's effects from ``find_acts``;
+    checks that forbid an effect count its attempts."""
     fn: Callable[[Any, Trajectory], _Outcome]
     if isinstance(check, UnknownCheck):
         fn = _unknown
@@ -326,7 +338,10 @@ def evaluate_check(check: Check | UnknownCheck, traj: Trajectory) -> CheckResult
                 f"check {check.id!r}: type {check.type!r} has no evaluator",
                 code="check_not_evaluated",
             ) from None
-    out = fn(check, traj)
+    if check.type == "side_effect_absent":
+        out = _side_effect_absent(check, traj, attempts)
+    else:
+        out = fn(check, traj)
     points = float(check.points)
     earned = float(out.earned) if out.earned is not None else (points if out.passed else 0.0)
     return CheckResult(
