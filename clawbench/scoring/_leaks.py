@@ -66,12 +66,13 @@ _TENS = {
 _THOUSANDS = re.compile(r"(?<=\d)[\s,.'’_](?=\d{3}(?!\d))")
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d{1,2}(?!\d))")
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+")
-_B64 = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
-_HEX = re.compile(r"(?:[0-9a-fA-F]{2}[\s:]?){6,}")
+_B64 = re.compile(r"[A-Za-z0-9+/_-]{6,}={0,2}")
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2}[\s:]?){4,}")
 _DEPTH = 2
 # Letter spacing: three or more single characters joined by one separator ("d o r m a n t",
 # "d-o-r-m"); a wider gap between letter groups still separates words.
-_SPACED = re.compile(r"(?<![^\W_])[^\W_](?:[ .\-_*·/|][^\W_]){2,}(?![^\W_])")
+_SPACED = re.compile(r"(?<![^\W_])[^\W_](?:(?: ?[.\-_*·/|] ?| )[^\W_]){2,}(?![^\W_])")
+_SPACED_DIGITS = re.compile(r"(?<![\d.])\d(?: \d)+(?![\d.])")
 _SPACER = re.compile(r"[ .\-_*·/|]")
 
 
@@ -88,6 +89,7 @@ def clean(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """Normalised words and numbers, in order (see the module docstring)."""
     text = _SPACED.sub(lambda m: _SPACER.sub("", m.group(0)), clean(text))
+    text = _SPACED_DIGITS.sub(lambda m: m.group(0).replace(" ", ""), text)
     raw = _TOKEN.findall(text)
     out: list[str] = []
     i = 0
@@ -172,6 +174,8 @@ def _term_hits(words: list[str], term: list[str]) -> list[int]:
         for a, b in zip(term, words[i : i + n], strict=True):
             if a == b or (a.isalpha() and len(a) >= 4 and b.startswith(a)):
                 continue
+            if a[:1].isdigit() and a.replace(".", "") == b.replace(".", ""):
+                continue  # "6.2" spelled "6 . 2" loses its point
             ok = False
             break
         if ok:
