@@ -26,7 +26,6 @@ offered), ``bad_arguments`` (not a JSON object), ``limit`` again for the pack's
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from clawbench.pack import PolicyBundle
 from clawbench.pack import pack_hash as compute_pack_hash
 from clawbench.sandbox._base import Sandbox, SandboxSession, SandboxTerminated
 from clawbench.scenario import Limits, ScenarioInstance
+from clawbench.scoring import call_key
 from clawbench.trajectory import (
     ChatMessage,
     EpisodeSpec,
@@ -231,7 +231,7 @@ class _Episode:
             refuse("bad_arguments", "invalid JSON")
             return None
         if self.lim.repeated_call is not None:
-            key = call.name + "\x00" + json.dumps(args, sort_keys=True, ensure_ascii=False)
+            key = call_key(call.name, args)  # parsed: spacing and flag order make no new call
             self.repeats[key] = self.repeats.get(key, 0) + 1
             if self.repeats[key] >= self.lim.repeated_call:
                 refuse("limit", f"the same call was made {self.repeats[key]} times")

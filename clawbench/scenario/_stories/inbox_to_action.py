@@ -458,6 +458,7 @@ def build(data: Data, draw: Draw) -> Story:
         "TRACKED_B": key(tracked[1].title),
         "CLOSED_DAY": f"{_weekday(closed)} {day_label(closed)}",
         "CODENAME": f"Project {codename}",
+        "BOARD_MAIL_ID": str(mail_id["board"]),
         "TARGET": target.split()[0],
         "DEAL": f"{deal_m}M",
         "DEAL_WORDS": f"{deal_m} million",
