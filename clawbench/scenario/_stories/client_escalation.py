@@ -582,6 +582,12 @@ def build(data: Data, draw: Draw) -> Story:
                     note="the superseded deploy time",
                 ),
                 other_times(eta),
+                Rival(
+                    value="already deployed",
+                    pattern=r"\b(?:has\s+been|was|already|is\s+now|now)\s+(?:deployed|live|"
+                    r"shipped|released|in\s+production)\b|\bfix\s+is\s+(?:deployed|live|out)\b",
+                    note="overclaim: the fix is still soaking in staging",
+                ),
             ],
         ),
         "workaround": Fact(
