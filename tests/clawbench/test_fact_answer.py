@@ -4,6 +4,7 @@ one task per candidate, and a right answer the agent never read."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -27,11 +28,27 @@ EMAIL = BoundFact(
     source="inbox:7",
     rivals=[r"grace@acme\.com"],
 )
-READ = exec_("slack read", "Fix is up: PR #6641 releases the buffers. Mail from owen@stark.com")
+M4 = {
+    "id": "m4",
+    "channel": "#incidents",
+    "author": "Kwame Mensah",
+    "text": "Confirmed. Fix is up: PR #6641 releases the buffers after every batch in csv.py.",
+    "timestamp": "2026-02-12T07:48:00-08:00",
+}
+MAIL = {
+    "id": 7,
+    "sender": "Owen <owen@stark.com>",
+    "subject": "URGENT: exports failing",
+    "body": "Our exports are failing since yesterday evening.",
+    "received_ts": "2026-02-12T07:42:00-08:00",
+}
+FIXTURES = {"slack_messages.json": json.dumps([M4]), "inbox.json": json.dumps([MAIL])}
+# The world shows the source objects verbatim (provenance needs the object, not a keyword).
+READ = exec_("read incidents and inbox", json.dumps([M4], indent=1) + json.dumps(MAIL, indent=1))
 
 
 def _score(check: dict[str, Any], calls: list[dict[str, Any]], reply: str = "") -> Any:
-    inst = instance([check])
+    inst = instance([check]).model_copy(update={"fixtures": FIXTURES})
     c = inst.spec.scoring.checks[0]
     assert isinstance(c, FactAnswer)
     bound = c.model_copy(update={"truth": PR, "recipient": EMAIL if c.recipient_fact else None})
