@@ -20,6 +20,7 @@ from clawbench.scenario._story import (
     iso,
     other_times,
     person_vars,
+    shuffled_inbox,
     words,
 )
 from clawbench.scenario._truth import Fact, Rival
@@ -228,24 +229,7 @@ def build(data: Data, draw: Draw) -> Story:
             "labels": ["inbox"],
         },
     ]
-    ids = d.fork("inbox").sample(range(1, 100), len(mails))
-    inbox = []
-    mail_id: dict[str, int] = {}
-    for mid, m in zip(ids, mails, strict=True):
-        mail_id[m["key"]] = mid
-        ts = m["ts"] if "T" in m["ts"] else f"{DAY}T{m['ts']}"
-        inbox.append(
-            {
-                "id": mid,
-                "sender": m["sender"],
-                "to": [ME],
-                "subject": m["subject"],
-                "body": m["body"],
-                "received_ts": f"{ts}:00{OFFSET}",
-                "labels": m["labels"],
-                "is_urgent": m["urgent"],
-            }
-        )
+    inbox, mail_id = shuffled_inbox(mails, d, day=DAY, offset=OFFSET, me=ME)
 
     # --- Slack ---------------------------------------------------------------------------
     shared = f"#{client.slug}-shared"
