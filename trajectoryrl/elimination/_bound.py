@@ -116,43 +116,39 @@ def check(
     scored = [_verdict(s) for s in prefix if not s.evaluator_failed]
     unknown = n - len(scored)  # not run yet, or an evaluator failure (never counts)
     critical = [s for s in prefix if not s.evaluator_failed and s.critical]
-    if critical:
-        first = critical[0]
+
+    def stop(
+        reason: Literal["cannot_qualify", "cannot_exceed"], detail: str, bound: Fraction
+    ) -> Elimination:
         return Elimination(
             after=k,
             of=n,
-            reason="cannot_qualify",
-            bound=_up(best_over(scored, unknown, params)),
+            reason=reason,
+            bound=_up(bound),
             bar=None if bar is None else float(bar),
             bar_exact=None if bar is None else str(bar),
-            detail=f"critical violation in {first.scenario} seed {first.seed}",
+            detail=detail,
         )
+
+    if critical:
+        first = critical[0]
+        detail = f"critical violation in {first.scenario} seed {first.seed}"
+        return stop("cannot_qualify", detail, best_over(scored, unknown, params))
     succ = sum((Fraction(x[1]) for x in scored), Fraction(0))
     sizes = range(max(1, len(scored)), len(scored) + unknown + 1)
     best_success = max((succ + (size - len(scored))) / size for size in sizes)
     if best_success + EPS < Fraction(params.min_success):
-        return Elimination(
-            after=k,
-            of=n,
-            reason="cannot_qualify",
-            bound=_up(best_over(scored, unknown, params)),
-            bar=None if bar is None else float(bar),
-            bar_exact=None if bar is None else str(bar),
-            detail=(f"mean success at most {float(best_success):.4f} < {params.min_success:g}"),
+        return stop(
+            "cannot_qualify",
+            f"mean success at most {float(best_success):.4f} < {params.min_success:g}",
+            best_over(scored, unknown, params),
         )
     if bar is None:
         return None
     bound = best_over(scored, unknown, params)
     if bound + EPS <= bar:
-        return Elimination(
-            after=k,
-            of=n,
-            reason="cannot_exceed",
-            bound=_up(bound),
-            bar=float(bar),
-            bar_exact=str(bar),
-            detail=f"best reachable final {_up(bound):.6f} <= {float(bar):.6f} to exceed",
-        )
+        detail = f"best reachable final {_up(bound):.6f} <= {float(bar):.6f} to exceed"
+        return stop("cannot_exceed", detail, bound)
     return None
 
 
