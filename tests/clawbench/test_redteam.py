@@ -85,6 +85,21 @@ def test_cli_exits_1_on_a_weak_scenario_and_writes_json(weak_suite: Path, tmp_pa
     assert RedteamReport.model_validate_json(js.read_text()).broken
 
 
+def test_the_table_keeps_ids_whole_on_a_narrow_terminal(weak_suite: Path) -> None:
+    wide, narrow = io.StringIO(), io.StringIO()
+    args = ["redteam", "--suite", str(weak_suite), "--seeds", "0..1"]
+    main(args, console=Console(file=wide, width=200))
+    main(args, console=Console(file=narrow, width=60))
+    best = next(ln for ln in wide.getvalue().splitlines() if ln.startswith("mini_inbox"))
+    attack = best.split()[3]  # scenario, attacks, best score, best attack
+    assert "attacks" in wide.getvalue() and "attack counts: see --json" not in wide.getvalue()
+    text = narrow.getvalue()
+    assert "attack counts: see --json" in text
+    assert max(len(ln) for ln in text.splitlines()) <= 60, text
+    row = next(ln for ln in text.splitlines() if ln.startswith("mini_inbox"))
+    assert attack in row and "BROKEN" in row, text
+
+
 def test_cli_rejects_unknown_scenario_and_family(weak_suite: Path) -> None:
     con = Console(file=io.StringIO())
     assert main(["redteam", "--suite", str(weak_suite), "nope"], console=con) == EXIT_USAGE
