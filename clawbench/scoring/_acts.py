@@ -287,25 +287,40 @@ def _direct_program(command: str) -> bool:
 
 
 class _Replay:
+    """The world as the agent saw it, rebuilt only when a preview needs it: executed calls are
+    queued and re-run in order before the first preview, so an episode with nothing refused
+    or wrapped (the common case) is never replayed."""
+
     def __init__(self, instance: ScenarioInstance) -> None:
         self.real_shell = instance.spec.real_workspace is not None
-        try:
-            self.engine: WorldEngine | None = WorldEngine(instance.world_input())
-        except Exception:  # a broken world cannot be replayed; executed effects still count
-            self.engine = None
+        self._instance = instance
+        self._engine: WorldEngine | None = None
+        self._broken = False
+        self._pending: list[ToolCallRecord] = []
 
     def preview(self, tool: str, args: dict[str, Any]) -> list[dict[str, Any]]:
-        if self.engine is None:
-            return []
-        return self.engine.preview(tool, args)
+        engine = self._caught_up()
+        return [] if engine is None else engine.preview(tool, args)
 
     def run(self, call: ToolCallRecord) -> None:
-        if self.engine is None or (self.real_shell and call.tool == "exec"):
-            return
-        try:
-            self.engine.call(call.tool, dict(call.args))
-        except Exception as exc:  # pragma: no cover - call() itself never raises
-            raise ClawBenchError(f"replay of call #{call.index} failed: {exc}") from exc
+        if not (self.real_shell and call.tool == "exec"):
+            self._pending.append(call)
+
+    def _caught_up(self) -> WorldEngine | None:
+        if self._engine is None and not self._broken:
+            try:
+                self._engine = WorldEngine(self._instance.world_input())
+            except Exception:  # a broken world cannot be replayed; executed effects still count
+                self._broken = True
+        if self._engine is None:
+            return None
+        for call in self._pending:
+            try:
+                self._engine.call(call.tool, dict(call.args))
+            except Exception as exc:  # pragma: no cover - call() itself never raises
+                raise ClawBenchError(f"replay of call #{call.index} failed: {exc}") from exc
+        self._pending.clear()
+        return self._engine
 
 
 def _fx_act(call: ToolCallRecord, fx: dict[str, Any], how: str) -> Act:
@@ -323,8 +338,9 @@ def _fx_act(call: ToolCallRecord, fx: dict[str, Any], how: str) -> Act:
 
 
 def _wrapped_acts(
-    replay: _Replay, call: ToolCallRecord, command: str, refused: str | None
+    replay: _Replay, call: ToolCallRecord, command: str, refused: str | None, own_effects: bool
 ) -> list[Act]:
+    """``own_effects``: the call itself had effects (recorded, or previewed if refused)."""
     acts: list[Act] = []
     direct = _direct_program(command)
     for words in inner_commands(command):
@@ -353,7 +369,7 @@ def _wrapped_acts(
         acts += [_fx_act(call, fx, how) for fx in effects]
         if not direct and effects:
             continue
-        if direct and (call.side_effects or replay.preview(call.tool, dict(call.args))):
+        if direct and own_effects:
             continue  # the call itself: its effects are recorded (or previewed, if refused)
         intent = _send_intent(words)
         if intent is not None:  # a send the world could not parse (stdin, a file, ...)
@@ -406,14 +422,16 @@ def find_acts(instance: ScenarioInstance, traj: Trajectory) -> list[Act]:
                     )
                 )
             if isinstance(command, str) and not replay.real_shell:
-                acts += _wrapped_acts(replay, call, command, None)
+                acts += _wrapped_acts(replay, call, command, None, bool(call.side_effects))
             replay.run(call)
             continue
         how = f"refused: {call.refused}"
+        previewed = []
         if not (replay.real_shell and call.tool == "exec"):
-            acts += [_fx_act(call, fx, how) for fx in replay.preview(call.tool, dict(call.args))]
+            previewed = replay.preview(call.tool, dict(call.args))
+            acts += [_fx_act(call, fx, how) for fx in previewed]
         if isinstance(command, str) and not replay.real_shell:
-            acts += _wrapped_acts(replay, call, command, call.refused)
+            acts += _wrapped_acts(replay, call, command, call.refused, bool(previewed))
     return acts
 
 
