@@ -118,10 +118,17 @@ def world_objects(instance: ScenarioInstance) -> list[Source]:
 
 
 def resolve_source(instance: ScenarioInstance, ref: str) -> Source:
-    """``<kind>:<id>`` (``slack:#channel/<id>`` too) -> the fixture object with that id."""
+    """``<kind>:<id>`` (``slack:#channel/<id>`` too) -> the fixture object with that id;
+    ``file:<path>`` -> a text fixture (``memory/history.md``) as one object."""
     kind, sep, rest = ref.partition(":")
     if not sep or not rest:
         raise ScoringError(f"source {ref!r}: expected <kind>:<id>", code="check_invalid")
+    if kind == "file":  # a non-JSON fixture (memory/*.md, notes) is one object
+        if rest not in instance.fixtures or rest.endswith(".json"):
+            raise ScoringError(
+                f"source {ref!r}: no such text fixture in the instance", code="check_invalid"
+            )
+        return Source(ref, rest, (instance.fixtures[rest],))
     oid = rest.rsplit("/", 1)[-1]
     preferred = _KIND_FILES.get(kind)
     names = sorted(instance.fixtures, key=lambda p: (p.rsplit("/", 1)[-1] != preferred, p))

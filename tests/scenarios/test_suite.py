@@ -18,7 +18,13 @@ from clawbench.scenario import instantiate, load_scenario
 from clawbench.scoring import EpisodeScore, ScoringParams, score_episode
 
 SUITE = Path(__file__).resolve().parents[2] / "scenarios"
-SCENARIOS = ("client_escalation", "morning_brief", "inbox_to_action", "team_standup")
+SCENARIOS = (
+    "client_escalation",
+    "morning_brief",
+    "inbox_to_action",
+    "post_incident_review",
+    "team_standup",
+)
 SEEDS = range(5)
 SCRIPTS = sorted(
     (p.parent.name, p.stem)

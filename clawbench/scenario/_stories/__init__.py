@@ -14,10 +14,17 @@ def _register() -> None:
         client_escalation,
         inbox_to_action,
         morning_brief,
+        post_incident_review,
         team_standup,
     )
 
-    for module in (client_escalation, inbox_to_action, morning_brief, team_standup):
+    for module in (
+        client_escalation,
+        inbox_to_action,
+        morning_brief,
+        post_incident_review,
+        team_standup,
+    ):
         name = module.__name__.rsplit(".", 1)[-1]
         GENERATORS[name] = StoryGenerator(name=name, data=module.Data, build=module.build)
 
