@@ -113,6 +113,7 @@ class Scores:
         self.by_pack: dict[str, float] = {}
         self.calls = 0
         self.fail = False
+        self.fail_packs: set[str] = set()  # packs whose evaluation breaks on our side
         self.crash_after: int | None = None
 
     async def evaluate(
@@ -121,9 +122,13 @@ class Scores:
         self.calls += 1
         if self.crash_after is not None and self.calls > self.crash_after:
             raise Killed("simulated kill")
-        if self.fail:
+        if self.fail or pack_hash in self.fail_packs:
             return PackEvaluation(
-                pack_hash=pack_hash, final=0.0, qualified=False, evaluator_failed=True
+                pack_hash=pack_hash,
+                final=0.0,
+                qualified=False,
+                evaluator_failed=True,
+                failure="sandbox_unavailable: no Docker engine",
             )
         s = self.by_pack[pack_hash]
         return PackEvaluation(
@@ -199,6 +204,38 @@ async def test_evaluator_failure_sets_no_weights_and_zeroes_nobody(tmp_path: Pat
     assert len(chain.weights) == 1  # nothing new from the failed epoch
     assert v.store.pack_scores(1) == []  # no zero recorded for alice
     assert "evaluator_failed" in v.store.epoch(1)["detail"]  # type: ignore[index]
+
+
+async def test_one_pack_failing_on_our_side_never_stops_the_epoch(tmp_path: Path) -> None:
+    """Attack: a pack that (by a way not yet attributed to it) breaks the evaluator must not
+    void everyone's weights. It is left out; an incumbent whose evaluation broke keeps its
+    last score (carried over) instead of being unseated by our failure."""
+    chain, scores = FakeChain(), Scores()
+    miners = Miners(chain)
+    v = make(tmp_path, chain, miners, scores)
+    scores.by_pack = {"strong": 0.8, "weak": 0.5, "breaker": 0.99}
+    miners.submit("alice", "strong", push_time=100)
+    miners.submit("bob", "weak", push_time=150)
+    assert await _epoch(v, chain) == "weights_set"
+    alice_uid = chain.neurons[1].uid
+
+    miners.submit("mallory", "breaker", push_time=200)
+    scores.fail_packs = {"breaker"}
+    for epoch in (1, 2, 3):  # the same pack every epoch: never blocks an epoch
+        assert await _epoch(v, chain) == "weights_set"
+        assert chain.weights[-1] == {alice_uid: 1.0}
+        assert {r["hotkey"] for r in v.store.pack_scores(epoch)} == {"alice", "bob"}
+        entry = [e for e in v.audit.entries(epoch) if e.kind == "scores"][0]
+        assert entry.data["left_out"] == {"mallory": "sandbox_unavailable: no Docker engine"}
+        assert "mallory" not in entry.data["scores"]  # no verdict, no zero
+
+    scores.fail_packs = {"strong", "breaker"}  # our side also breaks on the incumbent's
+    assert await _epoch(v, chain) == "weights_set"
+    assert chain.weights[-1] == {alice_uid: 1.0}
+    alice = [r for r in v.store.pack_scores(4) if r["hotkey"] == "alice"][0]
+    assert alice["final"] == 0.8
+    assert json.loads(alice["parts_json"])["carried_over"]["from_epoch"] == 3
+    assert verify_log(v.audit.path, expected_head=v.audit.head) == []
 
 
 async def test_nobody_qualifies_burns_to_the_owner(tmp_path: Path) -> None:

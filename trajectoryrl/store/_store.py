@@ -158,8 +158,24 @@ class Store:
     def verifications(self, epoch: int) -> list[sqlite3.Row]:
         return self.query("SELECT * FROM verifications WHERE epoch = ? ORDER BY hotkey", (epoch,))
 
-    def pack_scores(self, epoch: int) -> list[sqlite3.Row]:
-        return self.query("SELECT * FROM pack_scores WHERE epoch = ? ORDER BY hotkey", (epoch,))
+    def pack_scores(self, epoch: int, *, include_left_out: bool = False) -> list[sqlite3.Row]:
+        """The epoch's pack scores. A pack whose evaluation failed on the validator's side
+        and had no earlier score to carry over is recorded as left out (``evaluator_failed``):
+        it has no verdict, so it is listed only when asked for."""
+        where = "" if include_left_out else " AND evaluator_failed = 0"
+        return self.query(
+            f"SELECT * FROM pack_scores WHERE epoch = ?{where} ORDER BY hotkey",  # noqa: S608
+            (epoch,),
+        )
+
+    def last_scored(self, pack_hash: str) -> sqlite3.Row | None:
+        """The latest real score of this exact pack (any hotkey, any earlier epoch)."""
+        rows = self.query(
+            "SELECT * FROM pack_scores WHERE pack_hash = ? AND evaluator_failed = 0 "
+            "ORDER BY epoch DESC LIMIT 1",
+            (pack_hash,),
+        )
+        return rows[0] if rows else None
 
     def last_pack_score(self, pack_hash: str) -> float | None:
         rows = self.query(

@@ -274,7 +274,7 @@ class Validator:
 
     async def _evaluate(self, epoch: int) -> str:
         ok_rows = [r for r in self.store.verifications(epoch) if r["ok"]]
-        already = {r["hotkey"] for r in self.store.pack_scores(epoch)}
+        already = {r["hotkey"] for r in self.store.pack_scores(epoch, include_left_out=True)}
         todo = [r for r in self._evaluation_order(ok_rows) if r["hotkey"] not in already]
         seeds = episode_seeds(self.chain.netuid, epoch, self.params.seeds_per_scenario)
 
@@ -290,51 +290,84 @@ class Validator:
             )
 
         results = await asyncio.gather(*(one(r) for r in todo))
-        failed = []
+        exhausted: dict[str, str] = {}
+        failed: list[tuple[Any, PackEvaluation]] = []
         for row, ev in zip(todo, results, strict=True):
-            if ev.evaluator_failed or ev.budget_exhausted:
-                failed.append(
-                    (
-                        row["hotkey"],
-                        "budget_exhausted" if ev.budget_exhausted else "evaluator_failed",
-                    )
+            if ev.budget_exhausted:
+                exhausted[row["hotkey"]] = "budget_exhausted"
+            elif ev.evaluator_failed:
+                failed.append((row, ev))
+            else:
+                self.store.record_pack_score(
+                    epoch,
+                    row["hotkey"],
+                    row["pack_hash"],
+                    final=ev.final,
+                    qualified=ev.qualified,
+                    evaluator_failed=False,
+                    parts_json=json.dumps(
+                        {
+                            "score": ev.parts,
+                            "episodes": [
+                                {"scenario": e.scenario, "seed": e.seed, "cache_key": e.cache_key}
+                                for e in ev.episodes
+                            ],
+                        },
+                        sort_keys=True,
+                    ),
                 )
-                continue
-            self.store.record_pack_score(
-                epoch,
-                row["hotkey"],
-                row["pack_hash"],
-                final=ev.final,
-                qualified=ev.qualified,
-                evaluator_failed=False,
-                parts_json=json.dumps(
-                    {
-                        "score": ev.parts,
-                        "episodes": [
-                            {"scenario": e.scenario, "seed": e.seed, "cache_key": e.cache_key}
-                            for e in ev.episodes
-                        ],
-                    },
-                    sort_keys=True,
-                ),
-            )
-        scores = {
-            r["hotkey"]: {"final": r["final"], "qualified": bool(r["qualified"])}
-            for r in self.store.pack_scores(epoch)
-        }
         if failed:
-            # The evaluator (model, sandbox, budget) failed: no verdict and no weights from this
-            # epoch; the packs carry over and nobody is zeroed.
-            detail = json.dumps(dict(failed), sort_keys=True)
-            self.store.set_epoch_status(epoch, "no_weights", detail)
-            self._audit_committed(epoch)
             self.metrics.evaluator_failures.inc(len(failed))
-            log.warning("epoch_not_evaluated", epoch=epoch, unevaluated=dict(failed))
+        scored = self.store.pack_scores(epoch)
+        if exhausted or (failed and not scored):
+            # The validator itself cannot evaluate: the budget is spent, or nothing at all
+            # could be evaluated (the model or the sandbox is down for everyone). No verdict
+            # and no weights from this epoch; the packs carry over and nobody is zeroed.
+            unevaluated = {**{r["hotkey"]: "evaluator_failed" for r, _ in failed}, **exhausted}
+            self.store.set_epoch_status(epoch, "no_weights", json.dumps(unevaluated, sort_keys=True))
+            self._audit_committed(epoch)
+            log.warning("epoch_not_evaluated", epoch=epoch, unevaluated=unevaluated)
             return "no_weights"
+        for row, ev in failed:
+            self._carry_over_or_leave_out(epoch, row, ev)
+        scores = {r["hotkey"]: r["final"] for r in self.store.pack_scores(epoch)}
         log.debug("scores", epoch=epoch, scores=scores)
         self.store.set_epoch_status(epoch, "evaluated")
         self._audit_committed(epoch)
         return "evaluated"
+
+    def _carry_over_or_leave_out(self, epoch: int, row: Any, ev: PackEvaluation) -> None:
+        """One pack's evaluation failed on our side (after the evaluator's retries) while
+        others were evaluated: the epoch goes on without a verdict on this pack. It keeps the
+        last score its exact pack earned (carried over, so an incumbent is not unseated by our
+        outage), or, never scored before, it is left out of this epoch. Never a zero."""
+        earlier = self.store.last_scored(row["pack_hash"])
+        if earlier is not None:
+            parts = json.loads(earlier["parts_json"])
+            parts["carried_over"] = {"from_epoch": int(earlier["epoch"]), "cause": ev.failure}
+            self.store.record_pack_score(
+                epoch,
+                row["hotkey"],
+                row["pack_hash"],
+                final=float(earlier["final"]),
+                qualified=bool(earlier["qualified"]),
+                evaluator_failed=False,
+                parts_json=json.dumps(parts, sort_keys=True),
+            )
+            log.warning(
+                "pack_carried_over", epoch=epoch, hotkey=row["hotkey"], cause=ev.failure
+            )
+            return
+        self.store.record_pack_score(
+            epoch,
+            row["hotkey"],
+            row["pack_hash"],
+            final=0.0,
+            qualified=False,
+            evaluator_failed=True,
+            parts_json=json.dumps({"left_out": ev.failure}, sort_keys=True),
+        )
+        log.warning("pack_left_out", epoch=epoch, hotkey=row["hotkey"], cause=ev.failure)
 
     # -- step 3: the decision -------------------------------------------------------------
     async def _decide(self, epoch: int) -> str:
@@ -412,6 +445,13 @@ class Validator:
                 for r in self.store.pack_scores(epoch)
             }
         }
+        left_out = {
+            r["hotkey"]: json.loads(r["parts_json"]).get("left_out", "")
+            for r in self.store.pack_scores(epoch, include_left_out=True)
+            if r["evaluator_failed"]
+        }
+        if left_out:
+            scores["left_out"] = left_out  # failed on our side, never scored: no verdict
         if status == "no_weights" and decision is None:
             scores["unevaluated"] = json.loads(row["detail"])  # the evaluator failed
         self.audit.append_once(epoch, "scores", scores)
