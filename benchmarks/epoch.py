@@ -37,7 +37,7 @@ from typing import Any
 
 import structlog
 
-from clawbench.agent import ModelClient, ModelTurn, load_script
+from clawbench.agent import CallBudget, ModelClient, ModelTurn, load_script
 from clawbench.pack import PolicyBundle, canonical_json, load_pack, pack_hash
 from clawbench.sandbox import LocalSandbox
 from clawbench.scenario import ScenarioInstance, load_scenario
@@ -85,11 +85,16 @@ class _Counted:
         return self._inner.info
 
     async def complete(
-        self, messages: list[ChatMessage], tools: list[dict[str, Any]], *, seed: int
+        self,
+        messages: list[ChatMessage],
+        tools: list[dict[str, Any]],
+        *,
+        seed: int,
+        budget: CallBudget | None = None,
     ) -> ModelTurn:
         self._count.calls += 1
         self._count.model_seconds += self._latency_s
-        return await self._inner.complete(messages, tools, seed=seed)
+        return await self._inner.complete(messages, tools, seed=seed, budget=budget)
 
 
 @dataclass

@@ -37,3 +37,24 @@ class SandboxError(ClawBenchError):
     """The sandbox failed for reasons outside the agent's control: never the pack's fault."""
 
     code = "sandbox_error"
+
+
+class ModelResponseError(ModelError):
+    """The endpoint answered with something that is not a chat completion we can read (no
+    choices, ``message: null``, a tool call without a function...). Ends the episode only."""
+
+    code = "model_bad_response"
+
+
+class ModelContextLengthError(ModelError):
+    """The endpoint refused the request because the conversation exceeds the model's context
+    window. Distinct so the loop can tell whose limit it was (the pack's context grew it)."""
+
+    code = "model_context_length"
+
+
+class ModelDeadlineError(ModelError):
+    """The call was cut short because the episode's wall time ran out while it was in flight
+    (the per-call deadline never outlives the episode)."""
+
+    code = "model_deadline"

@@ -7,8 +7,9 @@ endpoint through the official client), ``ScriptedModel`` (replays a ``Script`` i
 """
 
 from clawbench.agent._loop import EffectiveLimits, effective_limits, offered_tools, run_episode
-from clawbench.agent._openai import OpenAIModel
+from clawbench.agent._openai import OpenAIModel, retry_after_s
 from clawbench.agent._prompt import build_system_prompt
+from clawbench.agent._redact import redact
 from clawbench.agent._script import (
     Script,
     ScriptExpectation,
@@ -18,9 +19,12 @@ from clawbench.agent._script import (
 )
 from clawbench.agent._scripted import ScriptedModel, render_script, render_text
 from clawbench.agent._server import ScriptedModelServer
-from clawbench.agent._types import ModelClient, ModelTurn
+from clawbench.agent._textcalls import parse_text_tool_calls
+from clawbench.agent._tokens import count_tokens, tokenizer_name
+from clawbench.agent._types import CallBudget, ModelClient, ModelTurn
 
 __all__ = [
+    "CallBudget",
     "EffectiveLimits",
     "ModelClient",
     "ModelTurn",
@@ -32,10 +36,15 @@ __all__ = [
     "ScriptedModel",
     "ScriptedModelServer",
     "build_system_prompt",
+    "count_tokens",
     "effective_limits",
     "load_script",
     "offered_tools",
+    "parse_text_tool_calls",
+    "redact",
     "render_script",
     "render_text",
+    "retry_after_s",
     "run_episode",
+    "tokenizer_name",
 ]

@@ -2,8 +2,17 @@
 
 The loop is deterministic given the model's answers and the world: no wall clock enters the
 record (only ``Usage.latency_ms``, which ``deterministic_json`` zeroes); the clock is read
-only to enforce the wall-time limit, before each model call and each tool call (a model call
-in flight is bounded by the client's own timeout, not by the episode's wall time).
+only to enforce the wall-time limit, before each model call and each tool call. Each model
+call gets a ``CallBudget``: the episode's remaining tokens as its ``max_tokens`` and the
+remaining wall time as its deadline; a call still in flight at the deadline is cancelled and
+the episode ends ``wall_time``.
+
+Why the model stopped (``finish_reason``, recorded on each call's ``Usage``) decides what
+follows: ``length`` (the answer was cut at its token cap) without tool calls ends the episode
+``max_tokens`` with the cut text as the final response, and with tool calls the calls are
+handled as usual (cut arguments are refused ``bad_arguments``); ``content_filter`` ends the
+episode ``content_filter`` (the pack's outcome: its text steered the model there) and any
+calls of that answer are refused ``limit``. Any other reason is a normal answer.
 
 Each requested tool call is either run or refused, and either way recorded (a
 ``ToolCallRecord`` plus a tool message back to the model, so the conversation stays valid).
@@ -16,6 +25,7 @@ offered), ``bad_arguments`` (not a JSON object), ``limit`` again for the pack's
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -25,8 +35,8 @@ from typing import Any
 
 from clawbench import HARNESS_VERSION
 from clawbench.agent._prompt import build_system_prompt
-from clawbench.agent._types import ModelClient
-from clawbench.errors import ModelError, SandboxError, ScenarioError
+from clawbench.agent._types import CallBudget, ModelClient
+from clawbench.errors import ModelDeadlineError, ModelError, SandboxError, ScenarioError
 from clawbench.pack import PolicyBundle
 from clawbench.pack import pack_hash as compute_pack_hash
 from clawbench.sandbox._base import Sandbox, SandboxSession, SandboxTerminated
@@ -151,20 +161,36 @@ class _Episode:
                 return R.MAX_TURNS
             if self._tokens() >= self.lim.max_tokens:
                 return R.MAX_TOKENS
-            if self._elapsed_out():
+            left = self.lim.wall_time_s - (self.clock() - self.start)
+            if left <= 0:
                 return R.WALL_TIME
-            reply = await self.model.complete(
-                list(self.messages), self.schemas, seed=self.instance.seed
-            )
+            budget = CallBudget(max_tokens=self.lim.max_tokens - self._tokens(), timeout_s=left)
+            try:
+                reply = await asyncio.wait_for(
+                    self.model.complete(
+                        list(self.messages), self.schemas, seed=self.instance.seed, budget=budget
+                    ),
+                    left,
+                )
+            except (TimeoutError, ModelDeadlineError):
+                return R.WALL_TIME
             msg = reply.message
             if msg.role != "assistant" or msg.tool_call_id is not None:
                 msg = ChatMessage(role="assistant", content=msg.content, tool_calls=msg.tool_calls)
             self.messages.append(msg)
-            self.usage.append(reply.usage)
-            if not msg.tool_calls:
-                self.final = msg.content or ""
-                return R.FINAL_ANSWER
+            usage = reply.usage
+            if usage.finish_reason != reply.finish_reason:
+                usage = usage.model_copy(update={"finish_reason": reply.finish_reason})
+            self.usage.append(usage)
             stop: TerminationReason | None = None
+            if reply.finish_reason == "content_filter":
+                self.final = msg.content or ""
+                stop = R.CONTENT_FILTER
+                if not msg.tool_calls:
+                    return stop
+            elif not msg.tool_calls:
+                self.final = msg.content or ""
+                return R.MAX_TOKENS if reply.finish_reason == "length" else R.FINAL_ANSWER
             for call in msg.tool_calls:
                 stop = await self._tool_call(session, turn, call, stop)
             if stop is not None:

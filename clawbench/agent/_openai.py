@@ -2,27 +2,54 @@
 
 Temperature 0 and a seed on every call; our own retry loop (the client's is disabled) with
 exponential backoff on 429, 5xx, timeouts and connection errors, so the policy is explicit and
-testable (the sleep function is injectable). The API key is read from a named environment
+testable (the sleep function is injectable). A ``Retry-After`` (or ``retry-after-ms``) header
+is honoured; the waits of one call add up to at most ``retry_wait_max_s`` and never pass the
+episode's deadline (``CallBudget.timeout_s``). The API key is read from a named environment
 variable at construction and handed to the client only: it is never logged, never part of
-``info`` and never enters a trajectory.
+``info`` and never enters a trajectory; provider error text is redacted before it is kept.
+
+Every response shape is either read or refused with a typed ``ModelError`` (the episode ends,
+the run goes on): arguments as a JSON string or object, content as a string or content parts,
+missing/empty/duplicate call ids (replaced by ``cb_<turn>_<k>``), the legacy
+``function_call``; a response without choices, ``message: null`` or a tool call without a
+function name is ``model_bad_response``. A response without usage gets estimated counts
+(``tokens_estimated``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import openai
 
-from clawbench.agent._types import ModelTurn, parse_arguments, wire_arguments
-from clawbench.errors import ModelError
-from clawbench.trajectory import ChatMessage, ModelInfo, Usage
+from clawbench.agent._redact import redact
+from clawbench.agent._textcalls import parse_text_tool_calls
+from clawbench.agent._tokens import message_tokens
+from clawbench.agent._types import CallBudget, ModelTurn, parse_arguments, wire_arguments
+from clawbench.errors import (
+    ModelContextLengthError,
+    ModelDeadlineError,
+    ModelError,
+    ModelResponseError,
+)
+from clawbench.trajectory import ChatMessage, ModelInfo, ToolCallRequest, Usage
 
 _RETRY_STATUS = frozenset({408, 409, 429})
+_CONTEXT = re.compile(
+    r"context[ _-]?(length|window|size)|maximum context|too many tokens|prompt is too long"
+    r"|reduce the length|exceeds? the (model'?s? )?(maximum|max)",
+    re.IGNORECASE,
+)
+ToolCallFormat = Literal["native", "text"]
 
 
 def to_wire(msg: ChatMessage) -> dict[str, Any]:
@@ -53,14 +80,68 @@ def _retryable(err: Exception) -> bool:
     return False
 
 
-def _describe(err: Exception) -> str:
-    if isinstance(err, openai.APITimeoutError):
-        return "timeout"
-    if isinstance(err, openai.APIConnectionError):
-        return "connection error"
-    if isinstance(err, openai.APIStatusError):
-        return f"HTTP {err.status_code}: {err.message}"
-    return f"{type(err).__name__}: {err}"
+def _context_length(err: Exception) -> bool:
+    if not isinstance(err, openai.APIStatusError) or err.status_code not in (400, 413):
+        return False
+    body = err.body if isinstance(err.body, dict) else {}
+    inner = body.get("error") if isinstance(body.get("error"), dict) else body
+    if isinstance(inner, dict) and (
+        inner.get("code") == "context_length_exceeded"
+        or inner.get("type") in ("exceed_context_size_error", "context_length_exceeded")
+    ):
+        return True
+    return bool(_CONTEXT.search(str(err.message)))
+
+
+def retry_after_s(err: Exception, now: Callable[[], datetime] | None = None) -> float | None:
+    """Seconds the server asked us to wait (``retry-after-ms``, ``Retry-After`` as seconds
+    or an HTTP date), or None."""
+    response = getattr(err, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms is not None:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    current = now() if now is not None else datetime.now(UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - current).total_seconds())
+
+
+def _content_text(content: Any) -> str | None:
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts
+        texts = []
+        for p in content:
+            text = p.get("text") if isinstance(p, dict) else getattr(p, "text", None)
+            if isinstance(text, str):
+                texts.append(text)
+        return "".join(texts)
+    raise ModelResponseError(f"message content of type {type(content).__name__}")
+
+
+def _get(obj: Any, name: str) -> Any:
+    """A field of an SDK object or of a plain dict (the SDK does not validate responses, so
+    nested values may be either, or anything)."""
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
 
 
 class OpenAIModel:
@@ -69,7 +150,11 @@ class OpenAIModel:
     ``api_key_env`` names the environment variable holding the key (``None`` for endpoints
     without auth, e.g. a local server). ``seed``, when given, is sent on every call instead of
     the episode's seed. ``retries`` is the number of retries after the first attempt; the
-    delay before retry *n* (from 0) is ``min(backoff_max_s, backoff_s * 2**n)``.
+    delay before retry *n* (from 0) is ``min(backoff_max_s, backoff_s * 2**n)``, or the
+    server's ``Retry-After`` when longer; the waits of one call total at most
+    ``retry_wait_max_s``. ``timeout_s`` bounds each attempt; ``max_tokens`` caps every
+    answer (the loop's ``CallBudget`` may cap it lower). ``tool_call_format="text"`` also
+    reads tool calls written in the answer's text (``clawbench.agent._textcalls``).
     """
 
     def __init__(
@@ -82,8 +167,10 @@ class OpenAIModel:
         retries: int = 4,
         backoff_s: float = 1.0,
         backoff_max_s: float = 30.0,
+        retry_wait_max_s: float = 60.0,
         seed: int | None = None,
         max_tokens: int | None = None,
+        tool_call_format: ToolCallFormat = "native",
         environ: Mapping[str, str] | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -104,14 +191,23 @@ class OpenAIModel:
         self.retries = retries
         self.backoff_s = backoff_s
         self.backoff_max_s = backoff_max_s
+        self.retry_wait_max_s = retry_wait_max_s
         self.fixed_seed = seed
         self.max_tokens = max_tokens
+        self.tool_call_format = tool_call_format
+        self._secrets = (key,) if api_key_env is not None else ()
         self._sleep = sleep
         self._clock = clock
         self._client = openai.AsyncOpenAI(
             api_key=key, base_url=base_url, timeout=timeout_s, max_retries=0
         )
-        self._info = ModelInfo(provider="openai", name=model, temperature=0.0, seed=seed)
+        self._info = ModelInfo(
+            provider="openai",
+            name=model,
+            temperature=0.0,
+            seed=seed,
+            tool_call_format=tool_call_format,
+        )
 
     @property
     def info(self) -> ModelInfo:
@@ -134,8 +230,22 @@ class OpenAIModel:
     def backoff(self, attempt: int) -> float:
         return min(self.backoff_max_s, self.backoff_s * (2**attempt))
 
+    def _describe(self, err: Exception) -> str:
+        if isinstance(err, openai.APITimeoutError):
+            return "timeout"
+        if isinstance(err, openai.APIConnectionError):
+            return "connection error"
+        if isinstance(err, openai.APIStatusError):
+            return f"HTTP {err.status_code}: {redact(str(err.message), self._secrets)}"
+        return redact(f"{type(err).__name__}: {err}", self._secrets)
+
     async def complete(
-        self, messages: list[ChatMessage], tools: list[dict[str, Any]], *, seed: int
+        self,
+        messages: list[ChatMessage],
+        tools: list[dict[str, Any]],
+        *,
+        seed: int,
+        budget: CallBudget | None = None,
     ) -> ModelTurn:
         request: dict[str, Any] = {
             "model": self.model,
@@ -145,53 +255,172 @@ class OpenAIModel:
         }
         if tools:
             request["tools"] = tools
-        if self.max_tokens is not None:
-            request["max_tokens"] = self.max_tokens
-        last = ""
+        loop_cap = budget.max_tokens if budget is not None else None
+        caps = [c for c in (self.max_tokens, loop_cap) if c is not None]
+        if caps:
+            request["max_tokens"] = max(1, min(caps))
+        deadline = None
+        if budget is not None and budget.timeout_s is not None:
+            deadline = self._clock() + budget.timeout_s
+        turn = sum(1 for m in messages if m.role == "assistant")
+        last, waited = "", 0.0
         for attempt in range(self.retries + 1):
+            timeout, cut = self.timeout_s, False
+            if deadline is not None:
+                left = deadline - self._clock()
+                if left <= 0:
+                    raise ModelDeadlineError(
+                        f"model {self.model!r}: the episode's wall time ran out"
+                    )
+                if left < timeout:
+                    timeout, cut = left, True
             start = self._clock()
+            err: Exception
             try:
-                resp = await self._client.chat.completions.create(**request)
-            except openai.OpenAIError as err:
-                last = _describe(err)
-                if not _retryable(err):
+                resp = await asyncio.wait_for(
+                    self._client.chat.completions.create(**request, timeout=timeout),
+                    timeout + 1.0,  # the client's timeout is per read; this bounds the total
+                )
+            except (openai.APITimeoutError, TimeoutError) as e:
+                if cut:
+                    raise ModelDeadlineError(
+                        f"model {self.model!r}: the episode's wall time ran out during the call"
+                    ) from None
+                err, last = e, "timeout"
+            except openai.OpenAIError as e:
+                err, last = e, self._describe(e)
+                if _context_length(e):
+                    raise ModelContextLengthError(
+                        f"model {self.model!r}: the conversation exceeds the context window: {last}"
+                    ) from None
+                if not _retryable(e):
                     raise ModelError(
                         f"model {self.model!r}: {last}", code="model_rejected"
                     ) from None
-                if attempt < self.retries:
-                    await self._sleep(self.backoff(attempt))
-                continue
-            latency_ms = max(0, round((self._clock() - start) * 1000))
-            return self._turn(resp, latency_ms)
+            else:
+                latency_ms = max(0, round((self._clock() - start) * 1000))
+                try:
+                    return self._turn(resp, latency_ms, messages, turn)
+                except ModelError:
+                    raise
+                except Exception as e:  # any other shape we cannot read
+                    raise ModelResponseError(
+                        f"model {self.model!r}: unreadable response: "
+                        + redact(f"{type(e).__name__}: {e}", self._secrets)
+                    ) from None
+            if attempt == self.retries:
+                break
+            delay = self.backoff(attempt)
+            asked = retry_after_s(err)
+            if asked is not None:
+                delay = max(delay, asked)
+            if waited + delay > self.retry_wait_max_s:
+                raise ModelError(
+                    f"model {self.model!r}: a retry would wait {delay:g}s, past the retry budget "
+                    f"of {self.retry_wait_max_s:g}s; last: {last}",
+                    code="model_unavailable",
+                )
+            if deadline is not None and self._clock() + delay >= deadline:
+                raise ModelError(
+                    f"model {self.model!r}: failing until the episode's wall time ran out; "
+                    f"last: {last}",
+                    code="model_unavailable",
+                )
+            waited += delay
+            await self._sleep(delay)
         raise ModelError(
             f"model {self.model!r}: failed after {self.retries + 1} attempt(s); last: {last}",
             code="model_unavailable",
         )
 
-    def _turn(self, resp: Any, latency_ms: int) -> ModelTurn:
-        choices = getattr(resp, "choices", None) or []
-        if not choices:
-            raise ModelError(
-                f"model {self.model!r}: response without choices", code="model_bad_response"
-            )
+    def _turn(
+        self, resp: Any, latency_ms: int, messages: list[ChatMessage], turn: int
+    ) -> ModelTurn:
+        choices = _get(resp, "choices")
+        if not isinstance(choices, list) or not choices:
+            detail = ""
+            error = _get(resp, "error")
+            if error is not None:
+                detail = ": " + redact(json.dumps(error, default=str), self._secrets)
+            elif isinstance(resp, str):
+                detail = ": " + redact(resp, self._secrets, max_chars=200)
+            raise ModelResponseError(f"model {self.model!r}: response without choices{detail}")
         choice = choices[0]
-        msg = choice.message
-        calls = [
-            parse_arguments(tc.id, tc.function.name, tc.function.arguments)
-            for tc in (msg.tool_calls or [])
-            if getattr(tc, "function", None) is not None
-        ]
-        u = resp.usage
-        prompt = int(getattr(u, "prompt_tokens", 0) or 0) if u else 0
-        completion = int(getattr(u, "completion_tokens", 0) or 0) if u else 0
-        total = int(getattr(u, "total_tokens", 0) or 0) if u else 0
-        usage = Usage(
+        msg = _get(choice, "message")
+        if msg is None:
+            raise ModelResponseError(f"model {self.model!r}: the choice's message is null")
+        content = _content_text(_get(msg, "content"))
+        calls = self._tool_calls(msg, turn)
+        finish = _get(choice, "finish_reason")
+        finish = str(finish) if finish is not None else None
+        if not calls and self.tool_call_format == "text" and content:
+            content, calls = parse_text_tool_calls(content, turn)
+            if calls and finish in (None, "stop"):
+                finish = "tool_calls"
+        message = ChatMessage(role="assistant", content=content, tool_calls=calls)
+        return ModelTurn(
+            message=message,
+            usage=self._usage(_get(resp, "usage"), latency_ms, messages, message, finish),
+            finish_reason=finish,
+        )
+
+    def _tool_calls(self, msg: Any, turn: int) -> list[ToolCallRequest]:
+        raw = _get(msg, "tool_calls")
+        legacy = _get(msg, "function_call")
+        if not raw and legacy is not None:  # the pre-tools API: one call, no id
+            raw = [{"id": None, "type": "function", "function": legacy}]
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            raise ModelResponseError(f"model {self.model!r}: tool_calls is not a list")
+        calls: list[ToolCallRequest] = []
+        seen: set[str] = set()
+        for k, tc in enumerate(raw):
+            fn = _get(tc, "function")
+            name = _get(fn, "name") if fn is not None else None
+            if not isinstance(name, str) or not name:
+                raise ModelResponseError(
+                    f"model {self.model!r}: tool call {k} has no function name"
+                )
+            call_id = _get(tc, "id")
+            if not isinstance(call_id, str) or not call_id or call_id in seen:
+                call_id = f"cb_{turn}_{k}"
+            seen.add(call_id)
+            calls.append(parse_arguments(call_id, name, _get(fn, "arguments")))
+        return calls
+
+    def _usage(
+        self,
+        u: Any,
+        latency_ms: int,
+        messages: list[ChatMessage],
+        answer: ChatMessage,
+        finish: str | None,
+    ) -> Usage:
+        def num(name: str) -> int | None:
+            v = _get(u, name) if u is not None else None
+            return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+        prompt, completion, total = (
+            num("prompt_tokens"),
+            num("completion_tokens"),
+            num("total_tokens"),
+        )
+        if prompt is None or completion is None:
+            prompt = sum(message_tokens(m) for m in messages) if prompt is None else prompt
+            completion = message_tokens(answer) if completion is None else completion
+            return Usage(
+                prompt_tokens=prompt,
+                completion_tokens=completion,
+                total_tokens=prompt + completion,
+                latency_ms=latency_ms,
+                finish_reason=finish,
+                tokens_estimated=True,
+            )
+        return Usage(
             prompt_tokens=prompt,
             completion_tokens=completion,
             total_tokens=total or prompt + completion,
             latency_ms=latency_ms,
-        )
-        message = ChatMessage(role="assistant", content=msg.content, tool_calls=calls)
-        return ModelTurn(
-            message=message, usage=usage, finish_reason=str(choice.finish_reason or "stop")
+            finish_reason=finish,
         )

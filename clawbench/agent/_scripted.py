@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from clawbench.agent._script import Script, ScriptToolCall, ScriptTurn
-from clawbench.agent._types import ModelTurn, estimate_tokens, message_chars
+from clawbench.agent._types import CallBudget, ModelTurn, estimate_tokens, message_chars
 from clawbench.errors import ModelError
 from clawbench.trajectory import ChatMessage, ModelInfo, ToolCallRequest, Usage
 
@@ -118,7 +118,12 @@ class ScriptedModel:
         return self._info
 
     async def complete(
-        self, messages: list[ChatMessage], tools: list[dict[str, Any]], *, seed: int
+        self,
+        messages: list[ChatMessage],
+        tools: list[dict[str, Any]],
+        *,
+        seed: int,
+        budget: CallBudget | None = None,
     ) -> ModelTurn:
         if self.latency_s > 0:
             await asyncio.sleep(self.latency_s)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -19,18 +20,37 @@ class ModelTurn(BaseModel):
 
     message: ChatMessage
     usage: Usage
-    finish_reason: str = "stop"
+    finish_reason: str | None = "stop"  # as the provider sent it; None if it sent none
+
+
+@dataclass(frozen=True)
+class CallBudget:
+    """What one model call may spend, set by the loop from the episode's limits.
+
+    ``max_tokens``: the cap on the answer's tokens (sent as ``max_tokens``), never more than
+    the episode has left. ``timeout_s``: seconds left before the episode's wall time; no
+    attempt, retry or backoff of this call may run past it. ``None``: no cap from the loop.
+    """
+
+    max_tokens: int | None = None
+    timeout_s: float | None = None
 
 
 class ModelClient(Protocol):
     """A chat model with tool calling. ``complete`` raises ``clawbench.errors.ModelError``
-    once its retries are spent; it never returns a half-parsed answer."""
+    once its retries are spent; it never returns a half-parsed answer. ``budget`` (from the
+    loop) caps this call; a client may ignore it (the loop enforces the wall time anyway)."""
 
     @property
     def info(self) -> ModelInfo: ...
 
     async def complete(
-        self, messages: list[ChatMessage], tools: list[dict[str, Any]], *, seed: int
+        self,
+        messages: list[ChatMessage],
+        tools: list[dict[str, Any]],
+        *,
+        seed: int,
+        budget: CallBudget | None = None,
     ) -> ModelTurn: ...
 
 
@@ -42,9 +62,15 @@ def wire_arguments(call: ToolCallRequest) -> str:
     return json.dumps(call.arguments, ensure_ascii=False, separators=(",", ":"))
 
 
-def parse_arguments(call_id: str, name: str, raw: str | None) -> ToolCallRequest:
+def parse_arguments(call_id: str, name: str, raw: Any) -> ToolCallRequest:
     """Parse a wire tool call. Arguments that are not a JSON object are kept verbatim in
-    ``raw_arguments`` with empty ``arguments`` (the loop refuses them as ``bad_arguments``)."""
+    ``raw_arguments`` with empty ``arguments`` (the loop refuses them as ``bad_arguments``).
+    Some servers send the arguments as a JSON object rather than a string: taken as is."""
+    if isinstance(raw, dict):
+        return ToolCallRequest(id=call_id, name=name, arguments=raw)
+    if raw is not None and not isinstance(raw, str):  # a list, number...: not an object
+        text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"), default=str)
+        return ToolCallRequest(id=call_id, name=name, arguments={}, raw_arguments=text)
     text = raw or ""
     if not text.strip():
         return ToolCallRequest(id=call_id, name=name, arguments={})

@@ -6,17 +6,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # a check or expectation failed
 EXIT_USAGE = 2  # bad usage or invalid input (the message names the file and the problem)
 EXIT_EVALUATOR = 3  # the evaluator failed (model or sandbox error) in a run
+EXIT_PREFLIGHT = 4  # the preflight found the model endpoint or the sandbox unusable
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT); finished episodes are kept, resume with --resume
 
 EXIT_CODES_HELP = """exit codes:
   0  ok
   1  a check or expectation failed (clawbench check)
   2  usage error or invalid input: the message names the file and the problem
-  3  evaluator failure in a run (model or sandbox error): not the pack's score"""
+  3  evaluator failure in a run (model or sandbox error): not the pack's score
+  4  preflight failed: the model endpoint, key, model or Docker is unusable; no episode ran
+  130  interrupted (Ctrl-C): finished episodes are kept; clawbench run --resume RUN_DIR"""
 
 
 class CliError(Exception):
@@ -32,3 +37,7 @@ class CliError(Exception):
 class Ctx:
     console: Console  # stdout: tables, progress, results
     cwd: Path
+
+    def say(self, message: str, style: str = "") -> None:
+        """One message line, never re-wrapped (paths and commands stay copyable)."""
+        self.console.print(Text(message, style=style), soft_wrap=True)

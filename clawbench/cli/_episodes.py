@@ -17,11 +17,19 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 from clawbench import HARNESS_VERSION
-from clawbench.agent import ModelClient, OpenAIModel, ScriptedModel, load_script, run_episode
+from clawbench.agent import (
+    ModelClient,
+    OpenAIModel,
+    ScriptedModel,
+    load_script,
+    redact,
+    run_episode,
+)
 from clawbench.cli._app import CliError
-from clawbench.errors import ModelError, SandboxError
+from clawbench.errors import ModelError, ScenarioError
 from clawbench.pack import PolicyBundle
 from clawbench.sandbox import DockerSandbox, LocalSandbox, Sandbox
 from clawbench.scenario import Scenario, ScenarioInstance, instantiate
@@ -57,12 +65,28 @@ def scripted_factory(script_path: Path) -> ModelFactory:
     return make
 
 
+class Activity:
+    """What the progress bar shows besides episodes done: the model client's retries.
+    The client calls ``sleep`` before each retry; this counts them and passes the delay on."""
+
+    def __init__(self) -> None:
+        self.retries = 0
+        self.listener: Callable[[int], None] | None = None
+
+    async def sleep(self, delay: float) -> None:
+        self.retries += 1
+        if self.listener is not None:
+            self.listener(self.retries)
+        await asyncio.sleep(delay)
+
+
 def model_factories(
     spec: str,
     scenarios: list[str],
     *,
     base_url: str | None,
     api_key_env: str,
+    activity: Activity | None = None,
 ) -> dict[str, ModelFactory]:
     """One model factory per scenario, from ``openai:<name>`` or ``scripted:<file or dir>``.
     Every input problem is found here, before any episode starts."""
@@ -77,6 +101,7 @@ def model_factories(
             rest,
             base_url=base_url or os.environ.get("OPENAI_BASE_URL") or None,
             api_key_env=None if api_key_env.lower() == "none" else api_key_env,
+            sleep=(activity or Activity()).sleep,
         )
         return dict.fromkeys(scenarios, lambda instance: client)
     raise CliError(f"--model {spec!r}: expected openai:<model name> or scripted:<file or dir>")
@@ -114,7 +139,7 @@ def _failed_trajectory(
     instance: ScenarioInstance,
     model: ModelClient,
     sandbox: Sandbox,
-    err: ModelError | SandboxError | OSError,
+    err: Exception,
 ) -> Trajectory:
     """The record of an episode the evaluator could not run (never the pack's zero)."""
     reason = (
@@ -135,7 +160,7 @@ def _failed_trajectory(
         ),
         variables=dict(instance.variables),
         termination=reason,
-        errors=[f"{type(err).__name__}: {err}"],
+        errors=[redact(f"{type(err).__name__}: {err}")],
     )
 
 
@@ -144,9 +169,12 @@ async def _one(job: Job, sandbox: Sandbox, params: ScoringParams) -> Outcome:
     model = job.model(instance)
     try:
         traj = await run_episode(instance, job.pack, model, sandbox, pack_hash=job.pack_hash)
-    except (ModelError, SandboxError, OSError) as err:
-        # run_episode records these itself; this is the backstop. A ScenarioError (the
-        # scenario cannot run here, e.g. real-shell under local) propagates: exit 2.
+    except ScenarioError:
+        raise  # the scenario cannot run here (e.g. real-shell under local): exit 2
+    except Exception as err:
+        # run_episode records model and sandbox failures itself; this is the backstop, so
+        # that nothing one episode meets (a client bug, an odd response) ends the whole run:
+        # the episode is an evaluator failure with the error named, the others go on.
         traj = _failed_trajectory(job, instance, model, sandbox, err)
     score = score_episode(instance, traj, params)
     return Outcome(job=job, instance=instance, trajectory=traj, score=score)
@@ -156,13 +184,43 @@ def progress_bar(console: Console) -> Progress:
     return Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=20),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[retries]}", style="yellow"),
         TextColumn("{task.fields[last]}"),
         TimeElapsedColumn(),
         console=console,
         transient=False,
     )
+
+
+def error_kind(traj: Trajectory) -> tuple[str, str]:
+    """(kind, cause) of an evaluator failure: the reason code the loop recorded in front of
+    the first error (``model_rejected: model 'x': HTTP 401: ...``), else the termination."""
+    first = traj.errors[0] if traj.errors else ""
+    code, sep, _ = first.partition(": ")
+    kind = code if sep and code.replace("_", "").isalnum() and " " not in code else ""
+    return (kind or traj.termination.value), (first or traj.termination.value)
+
+
+class FailureLog:
+    """Prints the first evaluator failure of each kind with its cause, as it happens, and
+    counts the rest; so a wrong key or a dead sandbox is visible in the first seconds."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def see(self, console: Console, label: str, traj: Trajectory) -> None:
+        kind, cause = error_kind(traj)
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        if self.counts[kind] == 1:
+            console.print(
+                Text(f"! {label}: evaluator failure [{kind}]: {cause}", style="magenta"),
+                soft_wrap=True,
+            )
+
+    def summary(self) -> list[str]:
+        return [f"{n} episode(s) failed with [{kind}]" for kind, n in sorted(self.counts.items())]
 
 
 async def run_jobs(
@@ -174,13 +232,18 @@ async def run_jobs(
     console: Console,
     description: str = "episodes",
     on_done: Callable[[Outcome], None] | None = None,
+    activity: Activity | None = None,
+    failures: FailureLog | None = None,
 ) -> list[Outcome]:
     """Run every job, at most ``concurrency`` at a time, with a progress bar; results come
     back in job order whatever order they finished in."""
     sem = asyncio.Semaphore(max(1, concurrency))
     results: list[Outcome | None] = [None] * len(jobs)
+    failures = failures if failures is not None else FailureLog()
     with progress_bar(console) as progress:
-        task = progress.add_task(description, total=len(jobs), last="")
+        task = progress.add_task(description, total=len(jobs), last="", retries="")
+        if activity is not None:
+            activity.listener = lambda n: progress.update(task, retries=f"{n} retries")
 
         async def worker(i: int, job: Job) -> None:
             async with sem:
@@ -188,6 +251,9 @@ async def run_jobs(
             results[i] = out
             if on_done is not None:  # writes files: off the event loop
                 await asyncio.to_thread(on_done, out)
+            label = f"{job.label or job.scenario.name} seed {job.seed}"
+            if out.trajectory.termination.evaluator_failed:
+                failures.see(progress.console, label, out.trajectory)
             mark = "!" if out.trajectory.termination.evaluator_failed else "✓"
             progress.update(
                 task, advance=1, last=f"{mark} {job.label or job.scenario.name} seed {job.seed}"

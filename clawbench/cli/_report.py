@@ -9,7 +9,15 @@ from pathlib import Path
 from rich.text import Text
 
 from clawbench.cli._app import EXIT_OK, Ctx
-from clawbench.report import compare_table, episodes_table, load_run, render_html, summary_table
+from clawbench.report import (
+    compare_table,
+    coverage_warnings,
+    episodes_table,
+    load_run,
+    render_html,
+    run_view,
+    summary_table,
+)
 
 
 def cmd_report(args: argparse.Namespace, ctx: Ctx) -> int:
@@ -27,6 +35,8 @@ def cmd_report(args: argparse.Namespace, ctx: Ctx) -> int:
 def cmd_compare(args: argparse.Namespace, ctx: Ctx) -> int:
     a, b = load_run(args.run_a), load_run(args.run_b)
     ctx.console.print(compare_table(a, b))
+    for warning in coverage_warnings(run_view(a), run_view(b)):
+        ctx.say(f"warning: {warning}", "yellow")
     return EXIT_OK
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,17 @@ from rich.text import Text
 
 from clawbench import HARNESS_VERSION
 from clawbench.agent import ModelClient, Script, ScriptExpectation, load_script
-from clawbench.cli._app import EXIT_EVALUATOR, EXIT_FAILED, EXIT_OK, CliError, Ctx
+from clawbench.cli._app import (
+    EXIT_EVALUATOR,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    CliError,
+    Ctx,
+)
 from clawbench.cli._episodes import (
+    Activity,
+    FailureLog,
     Job,
     Outcome,
     make_sandbox,
@@ -24,6 +35,13 @@ from clawbench.cli._episodes import (
     scripted_factory,
 )
 from clawbench.cli._pack import published_hash
+from clawbench.cli._preflight import (
+    PREFLIGHT_TIMEOUT_S,
+    Endpoint,
+    check_model,
+    check_sandbox,
+    resolve_base_url,
+)
 from clawbench.pack import PolicyBundle, load_pack, pack_hash, write_pack_json
 from clawbench.report import (
     TRAJECTORY_DIR,
@@ -39,6 +57,7 @@ from clawbench.report import (
     write_json_atomic,
 )
 from clawbench.report._view import run_view
+from clawbench.sandbox import DockerSandbox, Sandbox
 from clawbench.scenario import Scenario, ScenarioInstance, instantiate, load_suite
 from clawbench.scoring import EpisodeScore, PackScore, ScoringParams, aggregate, score_episode
 from clawbench.trajectory import dump_trajectory, load_trajectory
@@ -118,7 +137,11 @@ def _write_summary(run_dir: Path) -> tuple[int, RunData]:
         "pack_hash": run.manifest.pack_hash,
         "model": run.manifest.model,
         "episodes": len(view.episodes),
+        "episodes_expected": view.expected,
+        "complete": view.complete,
         "evaluator_failures": view.evaluator_failures,
+        "verdict": not view.verdict_note,
+        "note": view.verdict_note,
         "final": view.final,
         "mean": view.mean,
         "variance": view.variance,
@@ -146,20 +169,62 @@ def _write_summary(run_dir: Path) -> tuple[int, RunData]:
 def _print_results(ctx: Ctx, run: RunData, failures: int) -> int:
     ctx.console.print(episodes_table(run))
     ctx.console.print(summary_table(run))
-    ctx.console.print(Text(f"run folder: {run.path}"))
+    ctx.say(f"run folder: {run.path}")
+    view = run_view(run)
     if failures:
-        ctx.console.print(
-            Text(
-                f"{failures} episode(s) ended in an evaluator failure (model or sandbox error): "
-                "not scores; see the trajectories' errors",
-                style="bold magenta",
-            )
+        ctx.say(
+            f"{failures} episode(s) ended in an evaluator failure (model or sandbox error): "
+            "not scores; see the trajectories' errors",
+            "bold magenta",
         )
-        return EXIT_EVALUATOR
-    return EXIT_OK
+    if failures or not view.complete:
+        ctx.say(f"finish it with: clawbench run --resume {run.path}", "bold")
+    return EXIT_EVALUATOR if failures else EXIT_OK
+
+
+def _preflight(ctx: Ctx, args: argparse.Namespace, spec: str, sandbox: Sandbox) -> None:
+    """Endpoint, key, model and Docker, checked once before any episode (exit 4 on failure)."""
+    if args.no_preflight:
+        ctx.say("preflight skipped (--no-preflight)", "yellow")
+        return
+    kind, _, name = spec.partition(":")
+    said: list[str] = []
+    if kind == "openai":
+        env = args.api_key_env
+        endpoint = Endpoint(
+            base_url=resolve_base_url(args.base_url, os.environ),
+            api_key_env=None if env.lower() == "none" else env,
+        )
+        timeout = getattr(args, "timeout", None) or PREFLIGHT_TIMEOUT_S
+        said.append(check_model(name, endpoint, timeout_s=min(float(timeout), 60.0)))
+    said.append(check_sandbox(sandbox))
+    ctx.say("preflight ok: " + "; ".join(said), "green")
+
+
+def _sandbox_from_manifest(name: str) -> Sandbox:
+    """The sandbox a run used, from run.json's ``sandbox`` (``local`` or ``docker:<image>``)."""
+    if name == "local":
+        return make_sandbox("local")
+    kind, _, image = name.partition(":")
+    if kind == "docker":
+        return DockerSandbox(image or None)
+    raise CliError(f"run.json: unknown sandbox {name!r}", code="run_invalid")
+
+
+def _models(args: argparse.Namespace, spec: str, names: list[str], activity: Activity) -> Any:
+    base_url = args.base_url
+    if spec.startswith("openai:"):
+        base_url = resolve_base_url(args.base_url, os.environ)  # a bad URL is exit 2, here
+    return model_factories(
+        spec, names, base_url=base_url, api_key_env=args.api_key_env, activity=activity
+    )
 
 
 def cmd_run(args: argparse.Namespace, ctx: Ctx) -> int:
+    if args.resume:
+        return _resume(args, ctx)
+    if not args.pack or not args.model:
+        raise CliError("clawbench run needs PACK and --model (or --resume RUN_DIR)")
     pack_path = Path(args.pack)
     pack = load_pack(pack_path)
     digest = published_hash(pack_path) if pack_path.is_file() else pack_hash(pack)
@@ -187,20 +252,22 @@ def cmd_run(args: argparse.Namespace, ctx: Ctx) -> int:
                 code="real_shell_refused",
             )
         for n in shell:
-            ctx.console.print(
-                Text(f"skipped {n}: a real-shell scenario; run it with --sandbox docker")
-            )
+            ctx.say(f"skipped {n}: a real-shell scenario; run it with --sandbox docker")
         names = [n for n in names if n not in shell]
-    models = model_factories(
-        args.model, names, base_url=args.base_url, api_key_env=args.api_key_env
-    )
+    activity = Activity()
+    models = _models(args, args.model, names, activity)
     sandbox = make_sandbox(args.sandbox)
-    params = ScoringParams()
+    if args.out:  # refused before the preflight spends a request
+        run_dir = Path(args.out)
+        if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+            raise CliError(
+                f"{run_dir}: exists and is not empty; runs are never overwritten "
+                f"(to finish an interrupted run: clawbench run --resume {run_dir})"
+            )
+    _preflight(ctx, args, args.model, sandbox)
 
     if args.out:
         run_dir = Path(args.out)
-        if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
-            raise CliError(f"{run_dir}: exists and is not empty; runs are never overwritten")
         run_dir.mkdir(parents=True, exist_ok=True)
     else:
         run_dir = _new_run_dir(Path("runs"), pack, digest)
@@ -219,55 +286,149 @@ def cmd_run(args: argparse.Namespace, ctx: Ctx) -> int:
     )
     write_json_atomic(run_dir / "run.json", manifest.model_dump(mode="json"))
     write_pack_json(pack, run_dir / "pack.json")
-
-    def save(out: Outcome) -> None:
-        name = trajectory_filename(out.job.scenario.name, out.job.seed)
-        dump_trajectory(out.trajectory, run_dir / TRAJECTORY_DIR / name)
-
     jobs = [
         Job(scenario=by_name[n], seed=s, pack=pack, pack_hash=digest, model=models[n])
         for n in names
         for s in seeds
     ]
-    outcomes = asyncio.run(
-        run_jobs(
-            jobs,
-            sandbox=sandbox,
-            params=params,
-            concurrency=args.concurrency,
-            console=ctx.console,
-            on_done=save,
+    return _execute(ctx, run_dir, jobs, sandbox, args.concurrency, activity, by_name)
+
+
+def _resume(args: argparse.Namespace, ctx: Ctx) -> int:
+    """Re-run only the episodes of RUN_DIR that are missing or ended in an evaluator failure,
+    with the run's own pack, model, suite, seeds and sandbox; then score the whole run."""
+    run_dir = Path(args.resume)
+    manifest = load_manifest(run_dir)
+    if args.pack:
+        raise CliError("--resume takes the pack from the run folder; leave PACK out")
+    if args.model and args.model != manifest.model:
+        raise CliError(
+            f"--model {args.model!r}: this run used {manifest.model!r}; a resumed run keeps "
+            "its model (start a new run to change it)"
         )
+    for flag in ("scenario", "seeds", "seed_count", "out"):
+        if getattr(args, flag, None):
+            raise CliError(f"--{flag.replace('_', '-')} cannot change a resumed run")
+    pack = load_pack(run_dir / "pack.json")
+    if published_hash(run_dir / "pack.json") != manifest.pack_hash:
+        raise CliError(
+            f"{run_dir / 'pack.json'}: its hash is not run.json's pack_hash; not resuming",
+            code="run_invalid",
+        )
+    by_name = {s.name: s for s in _suite(manifest.suite)}
+    lost = [n for n in manifest.scenarios if n not in by_name]
+    if lost:
+        raise CliError(f"{manifest.suite}: the run's scenario(s) {', '.join(lost)} are gone")
+    missing: list[tuple[str, int]] = []
+    failed: list[tuple[str, int]] = []
+    for name in manifest.scenarios:
+        for seed in manifest.seeds:
+            p = run_dir / TRAJECTORY_DIR / trajectory_filename(name, seed)
+            if not p.is_file():
+                missing.append((name, seed))
+            elif load_trajectory(p).termination.evaluator_failed:
+                failed.append((name, seed))
+    total = len(manifest.scenarios) * len(manifest.seeds)
+    todo = [k for k in missing + failed]
+    todo.sort(key=lambda k: (manifest.scenarios.index(k[0]), k[1]))
+    if not todo:
+        ctx.say(f"nothing to resume: all {total} episodes are saved, none an evaluator failure")
+        return _finish(ctx, run_dir, by_name)
+    ctx.say(
+        f"resuming {run_dir}: {len(todo)} of {total} episodes to run "
+        f"({len(missing)} missing, {len(failed)} evaluator failure(s))"
     )
-    _write_scores(run_dir, outcomes, params)
+    if args.concurrency < 1:
+        raise CliError("--concurrency must be at least 1")
+    activity = Activity()
+    names = list(dict.fromkeys(n for n, _ in todo))
+    models = _models(args, manifest.model, names, activity)
+    sandbox = _sandbox_from_manifest(manifest.sandbox)
+    _preflight(ctx, args, manifest.model, sandbox)
+    (run_dir / TRAJECTORY_DIR).mkdir(exist_ok=True)
+    jobs = [
+        Job(scenario=by_name[n], seed=s, pack=pack, pack_hash=manifest.pack_hash, model=models[n])
+        for n, s in todo
+    ]
+    return _execute(ctx, run_dir, jobs, sandbox, args.concurrency, activity, by_name)
+
+
+def _execute(
+    ctx: Ctx,
+    run_dir: Path,
+    jobs: list[Job],
+    sandbox: Sandbox,
+    concurrency: int,
+    activity: Activity,
+    by_name: dict[str, Scenario],
+) -> int:
+    """Run the jobs (each trajectory saved as its episode ends), then score what is saved.
+    Ctrl-C keeps the finished episodes, scores them, and says how to resume (exit 130)."""
+
+    def save(out: Outcome) -> None:
+        name = trajectory_filename(out.job.scenario.name, out.job.seed)
+        dump_trajectory(out.trajectory, run_dir / TRAJECTORY_DIR / name)
+
+    failures = FailureLog()
+    try:
+        asyncio.run(
+            run_jobs(
+                jobs,
+                sandbox=sandbox,
+                params=ScoringParams(),
+                concurrency=concurrency,
+                console=ctx.console,
+                on_done=save,
+                activity=activity,
+                failures=failures,
+            )
+        )
+    except KeyboardInterrupt:
+        saved = len(list((run_dir / TRAJECTORY_DIR).glob("*__seed*.json")))
+        manifest = load_manifest(run_dir)
+        total = len(manifest.scenarios) * len(manifest.seeds)
+        if saved:
+            _score_saved(ctx, run_dir, by_name, quiet=True)
+        print(
+            f"clawbench: interrupted: {saved} of {total} episodes saved in {run_dir}\n"
+            f"resume with: clawbench run --resume {run_dir}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    for line in failures.summary():
+        ctx.say(line, "magenta")
+    return _finish(ctx, run_dir, by_name)
+
+
+def _finish(ctx: Ctx, run_dir: Path, by_name: dict[str, Scenario]) -> int:
+    _score_saved(ctx, run_dir, by_name)
     failures, run = _write_summary(run_dir)
     return _print_results(ctx, run, failures)
 
 
-def cmd_score(args: argparse.Namespace, ctx: Ctx) -> int:
-    run_dir = Path(args.run_dir)
+def _score_saved(
+    ctx: Ctx, run_dir: Path, by_name: dict[str, Scenario], *, quiet: bool = False
+) -> int:
+    """Score every saved trajectory of the run (no model call); write scores.json and
+    summary.json. Returns how many episodes were scored."""
     manifest = load_manifest(run_dir)
-    suite_path = args.suite or manifest.suite
-    by_name = {s.name: s for s in _suite(suite_path)}
     params = ScoringParams()
     outcomes: list[Outcome] = []
     pack = load_pack(run_dir / "pack.json")
     for name in manifest.scenarios:
         if name not in by_name:
-            raise CliError(f"{suite_path}: the run's scenario {name!r} is not in this suite")
+            raise CliError(f"{manifest.suite}: the run's scenario {name!r} is not in this suite")
         scenario = by_name[name]
         for seed in manifest.seeds:
             p = run_dir / TRAJECTORY_DIR / trajectory_filename(name, seed)
             if not p.is_file():
                 continue
             traj = load_trajectory(p)
-            if traj.spec.scenario_hash != scenario.content_hash:
-                ctx.console.print(
-                    Text(
-                        f"warning: {p.name} was run on a different version of {name} "
-                        f"(hash {traj.spec.scenario_hash[:12]} vs {scenario.content_hash[:12]})",
-                        style="yellow",
-                    )
+            if traj.spec.scenario_hash != scenario.content_hash and not quiet:
+                ctx.say(
+                    f"warning: {p.name} was run on a different version of {name} "
+                    f"(hash {traj.spec.scenario_hash[:12]} vs {scenario.content_hash[:12]})",
+                    "yellow",
                 )
             instance = instantiate(scenario, seed)
             score = score_episode(instance, traj, params)
@@ -282,8 +443,16 @@ def cmd_score(args: argparse.Namespace, ctx: Ctx) -> int:
     if not outcomes:
         raise CliError(f"{run_dir}: no trajectories to score")
     _write_scores(run_dir, outcomes, params)
-    failures, run = _write_summary(run_dir)
-    return _print_results(ctx, run, failures)
+    _write_summary(run_dir)
+    return len(outcomes)
+
+
+def cmd_score(args: argparse.Namespace, ctx: Ctx) -> int:
+    run_dir = Path(args.run_dir)
+    manifest = load_manifest(run_dir)
+    suite_path = args.suite or manifest.suite
+    by_name = {s.name: s for s in _suite(suite_path)}
+    return _finish(ctx, run_dir, by_name)
 
 
 def _no_model(instance: ScenarioInstance) -> ModelClient:
@@ -411,23 +580,30 @@ def cmd_check(args: argparse.Namespace, ctx: Ctx) -> int:
         )
     ctx.console.print(table)
     for name in skipped:
-        ctx.console.print(
-            Text(f"skipped {name}: a real-shell scenario; check it with --real-shell docker")
-        )
+        ctx.say(f"skipped {name}: a real-shell scenario; check it with --real-shell docker")
     if broken:
-        ctx.console.print(Text(f"{len(broken)} broken expectation(s):", style="bold red"))
+        ctx.say(f"{len(broken)} broken expectation(s):", "bold red")
         for line in broken:
-            ctx.console.print(Text(f"  ✗ {line}", style="red"))
+            ctx.say(f"  ✗ {line}", "red")
         return EXIT_FAILED
-    ctx.console.print(
-        Text(f"all {len(outcomes)} episode(s) met their expectations", style="bold green")
-    )
+    ctx.say(f"all {len(outcomes)} episode(s) met their expectations", "bold green")
     return EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a pack on scenarios x seeds; write a run folder")
-    p.add_argument("pack", metavar="PACK", help="a pack directory or pack.json")
+    p.add_argument("pack", metavar="PACK", nargs="?", help="a pack directory or pack.json")
+    p.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="finish an earlier run: re-run only its missing and evaluator-failed episodes "
+        "(same pack, model, suite, seeds and sandbox)",
+    )
+    p.add_argument(
+        "--no-preflight",
+        action="store_true",
+        help="skip the check of endpoint, key, model and Docker before the first episode",
+    )
     p.add_argument(
         "--suite", default="scenarios", help="scenario suite directory (default ./scenarios)"
     )
@@ -437,7 +613,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     seeds = p.add_mutually_exclusive_group()
     seeds.add_argument("--seeds", help="seeds: 0,1,2 or 0..4 (default 0)")
     seeds.add_argument("--seed-count", type=int, metavar="N", help="seeds 0..N-1")
-    p.add_argument("--model", required=True, help="openai:<model name> or scripted:<file or dir>")
+    p.add_argument(
+        "--model", help="openai:<model name> or scripted:<file or dir> (required unless --resume)"
+    )
     p.add_argument(
         "--base-url", help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL or OpenAI)"
     )

@@ -19,7 +19,16 @@ from clawbench.report._run import (
     trajectory_filename,
     write_json_atomic,
 )
-from clawbench.report._terminal import compare_table, episodes_table, summary_table
+from clawbench.report._terminal import (
+    compare_table,
+    coverage_warnings,
+    episodes_table,
+    fitted_table,
+    id_column,
+    num_column,
+    summary_table,
+    text_column,
+)
 from clawbench.report._view import EpisodeView, RunView, run_view
 
 __all__ = [
@@ -34,13 +43,18 @@ __all__ = [
     "RunView",
     "ScoresFile",
     "compare_table",
+    "coverage_warnings",
     "episodes_table",
+    "fitted_table",
+    "id_column",
+    "num_column",
     "load_manifest",
     "load_run",
     "load_scores",
     "render_html",
     "run_view",
     "summary_table",
+    "text_column",
     "trajectory_filename",
     "write_json_atomic",
 ]

@@ -1,13 +1,48 @@
 """Rich tables for the terminal. Every dynamic value is a ``Text`` (never markup), because
-scenario names, violation details and check ids come from files a pack author may control."""
+scenario names, violation details and check ids come from files a pack author may control.
+
+Tables fit 80 columns and a pipe: identifiers (scenario names, check ids) are never cut,
+numbers never wrap, and only the free-text columns (violations, termination) fold.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from clawbench.report._run import RunData
 from clawbench.report._view import RunView, run_view
+
+
+def fitted_table(title: str | Text | None = None, caption: str | Text | None = None) -> Table:
+    """A compact table (no vertical rules, one space between columns) that fits narrow
+    terminals; add columns with ``id_column``, ``num_column`` and ``text_column``."""
+    return Table(
+        title=title,
+        caption=caption,
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
+        collapse_padding=True,
+        caption_justify="left",
+    )
+
+
+def id_column(table: Table, header: str, values: Iterable[str]) -> None:
+    """An identifier column: as wide as its longest value, never wrapped or cut."""
+    width = max([len(header), *(len(v) for v in values)])
+    table.add_column(header, no_wrap=True, min_width=width, overflow="ignore")
+
+
+def num_column(table: Table, header: str) -> None:
+    table.add_column(header, justify="right", no_wrap=True)
+
+
+def text_column(table: Table, header: str) -> None:
+    table.add_column(header, overflow="fold", min_width=len(header))
 
 
 def _f(value: float | None, digits: int = 3) -> Text:
@@ -28,30 +63,36 @@ def _q(value: bool | None) -> Text:
     return Text("yes", style="green") if value else Text("no", style="red")
 
 
+def _view(run: RunData | RunView) -> RunView:
+    return run if isinstance(run, RunView) else run_view(run)
+
+
+def _note(view: RunView) -> Text | None:
+    note = view.verdict_note
+    return Text(f"note: {note}; the numbers are no verdict", style="magenta") if note else None
+
+
 def episodes_table(run: RunData | RunView) -> Table:
     """Per scenario and seed: success, cost, safety, final, qualification, violations."""
-    view = run if isinstance(run, RunView) else run_view(run)
-    table = Table(title=Text(f"{view.title}  ({view.manifest['pack_hash'][:12]})"))
-    for col in ("scenario", "seed"):
-        table.add_column(col)
-    for col in ("success", "cost", "safety", "final"):
-        table.add_column(col, justify="right")
-    table.add_column("qualified")
-    table.add_column("violations")
-    table.add_column("termination")
+    view = _view(run)
+    table = fitted_table(Text(f"{view.title}  ({view.manifest['pack_hash'][:12]})"))
+    id_column(table, "scenario", [e.scenario for e in view.episodes])
+    num_column(table, "seed")
+    for col in ("succ", "cost", "safe", "final"):
+        num_column(table, col)
+    table.add_column("qual", no_wrap=True)
+    id_column(table, "ended", [e.termination for e in view.episodes])
+    text_column(table, "viol")
     for e in view.episodes:
         viol = Text(", ".join(v.code for v in e.violations), style="red" if e.violations else "")
         if e.evaluator_failed:
             table.add_row(
                 Text(e.scenario),
                 Text(str(e.seed)),
-                Text("EVALUATOR FAILURE (not a score)", style="bold magenta"),
-                Text(""),
-                Text(""),
-                Text(""),
+                *[Text("–", justify="right")] * 4,
                 Text("–"),
-                viol,
                 Text(e.termination, style="magenta"),
+                Text("EVALUATOR FAILURE, not a score", style="bold magenta"),
             )
             continue
         table.add_row(
@@ -62,21 +103,22 @@ def episodes_table(run: RunData | RunView) -> Table:
             _f(e.safety),
             _f(e.final),
             _q(e.qualified) if e.scored else Text("unscored", style="yellow"),
-            viol,
             Text(e.termination),
+            viol,
         )
     return table
 
 
 def summary_table(run: RunData | RunView) -> Table:
-    """Per scenario means (evaluator failures excluded), then the pack's final score."""
-    view = run if isinstance(run, RunView) else run_view(run)
-    table = Table(title=Text(f"summary: {view.title}"))
-    table.add_column("scenario")
-    table.add_column("episodes", justify="right")
-    for col in ("success", "cost", "safety", "final"):
-        table.add_column(col, justify="right")
-    table.add_column("qualified")
+    """Per scenario means (evaluator failures excluded), then the pack's final score over
+    "n of N" episodes; a partial run or one with evaluator failures says it is no verdict."""
+    view = _view(run)
+    table = fitted_table(Text(f"summary: {view.title}"), caption=_note(view))
+    id_column(table, "scenario", [s.scenario for s in view.scenarios] + ["FINAL"])
+    table.add_column("episodes", justify="right", overflow="fold")
+    for col in ("succ", "cost", "safe", "final"):
+        num_column(table, col)
+    table.add_column("qual", no_wrap=True)
     for s in view.scenarios:
         n = Text(str(s.episodes))
         if s.failed:
@@ -91,9 +133,12 @@ def summary_table(run: RunData | RunView) -> Table:
             _q(s.qualified),
         )
     table.add_section()
+    coverage = Text(f"{len(view.episodes)} of {view.expected}")
+    if not view.complete:
+        coverage.stylize("bold magenta")
     table.add_row(
         Text("FINAL", style="bold"),
-        Text(str(len(view.episodes))),
+        coverage,
         Text(""),
         Text(""),
         Text(""),
@@ -103,18 +148,41 @@ def summary_table(run: RunData | RunView) -> Table:
     return table
 
 
+def coverage_warnings(a: RunView, b: RunView) -> list[str]:
+    """Why two runs are not like for like: other scenarios, other seeds, partial runs."""
+    out = []
+    sa, sb = set(a.manifest["scenarios"]), set(b.manifest["scenarios"])
+    if sa != sb:
+        only_a, only_b = sorted(sa - sb), sorted(sb - sa)
+        parts = []
+        if only_a:
+            parts.append(f"only A: {', '.join(only_a)}")
+        if only_b:
+            parts.append(f"only B: {', '.join(only_b)}")
+        out.append(f"the runs cover different scenarios ({'; '.join(parts)})")
+    if a.manifest["seeds"] != b.manifest["seeds"]:
+        out.append(
+            f"the runs use different seeds (A {a.manifest['seeds']}, B {b.manifest['seeds']})"
+        )
+    for name, v in (("A", a), ("B", b)):
+        if v.verdict_note:
+            out.append(f"{name}: {v.verdict_note}")
+    return out
+
+
 def compare_table(a: RunData, b: RunData) -> Table:
     """Two runs side by side per scenario (mean final over seeds) with B − A deltas."""
     va, vb = run_view(a), run_view(b)
-    table = Table(title=Text(f"A = {a.path}  ({va.title})\nB = {b.path}  ({vb.title})"))
-    table.add_column("scenario")
-    for part in ("success", "safety", "final"):
-        table.add_column(f"{part} A", justify="right")
-        table.add_column(f"{part} B", justify="right")
-        table.add_column("Δ", justify="right")
     sa = {s.scenario: s for s in va.scenarios}
     sb = {s.scenario: s for s in vb.scenarios}
     names = list(sa) + [n for n in sb if n not in sa]
+    table = fitted_table(Text(f"A = {a.path}  ({va.title})\nB = {b.path}  ({vb.title})"))
+    id_column(table, "scenario", [*names, "FINAL (pack)"])
+    for part in ("success", "safety", "final"):
+        short = part[:4]
+        num_column(table, f"{short} A")
+        num_column(table, f"{short} B")
+        num_column(table, "Δ")
     for name in names:
         x, y = sa.get(name), sb.get(name)
         row = [Text(name)]
@@ -126,12 +194,7 @@ def compare_table(a: RunData, b: RunData) -> Table:
     table.add_section()
     table.add_row(
         Text("FINAL (pack)", style="bold"),
-        Text(""),
-        Text(""),
-        Text(""),
-        Text(""),
-        Text(""),
-        Text(""),
+        *[Text("")] * 6,
         _f(va.final),
         _f(vb.final),
         _delta(va.final, vb.final),

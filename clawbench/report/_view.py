@@ -76,7 +76,8 @@ class EpisodeView:
     checks: list[CheckView] = field(default_factory=list)
     violations: list[ViolationView] = field(default_factory=list)
     tool_calls: list[ToolCallView] = field(default_factory=list)
-    usage: list[tuple[int, int, int]] = field(default_factory=list)  # prompt, completion, total
+    # per model call: prompt, completion, total, finish reason ("?" unknown), estimated tokens
+    usage: list[tuple[int, int, int, str, bool]] = field(default_factory=list)
     total_tokens: int = 0
     final_response: str = ""
     errors: list[str] = field(default_factory=list)
@@ -160,7 +161,16 @@ def episode_view(ep: EpisodeResult) -> EpisodeView:
         final_response=t.final_response,
         errors=list(t.errors),
         total_tokens=t.total_tokens,
-        usage=[(u.prompt_tokens, u.completion_tokens, u.total_tokens) for u in t.usage],
+        usage=[
+            (
+                u.prompt_tokens,
+                u.completion_tokens,
+                u.total_tokens,
+                u.finish_reason or "?",
+                u.tokens_estimated,
+            )
+            for u in t.usage
+        ],
     )
     for c in t.tool_calls:
         result = c.result
@@ -240,22 +250,58 @@ class RunView:
     evaluator_failures: int
     total_tokens: int
     total_tool_calls: int
+    expected: int = 0  # scenarios x seeds the run asked for
+    path: str = ""  # the run folder
+
+    @property
+    def complete(self) -> bool:
+        return len(self.episodes) >= self.expected
+
+    @property
+    def scored(self) -> int:
+        """Episodes with a verdict (saved, scored, not an evaluator failure)."""
+        return sum(1 for e in self.episodes if e.scored and not e.evaluator_failed)
+
+    @property
+    def coverage(self) -> str:
+        """``"6 of 10 episodes"``, the words every view of a run uses."""
+        return f"{len(self.episodes)} of {self.expected} episodes"
+
+    @property
+    def verdict_note(self) -> str:
+        """Why the pack's numbers are not a verdict, or "" when they are."""
+        notes = []
+        if not self.complete:
+            notes.append(f"partial run: {self.coverage}")
+        if self.evaluator_failures:
+            notes.append(f"{self.evaluator_failures} evaluator failure(s), left out of every mean")
+        return "; ".join(notes)
 
 
 def run_view(run: RunData) -> RunView:
     eps = [episode_view(e) for e in run.episodes]
     pack = run.pack_score or {}  # PackScore
     m = run.manifest
+    # A pack score over no scored episode is no number at all (aggregate's 0.0 means
+    # "nothing"), and a score with evaluator failures is no verdict on qualification.
+    has_numbers = (_num(pack, "scored") or 0) > 0
+    failed = sum(e.evaluator_failed for e in eps)
     return RunView(
         title=f"{m.pack_name} {m.pack_version}".strip(),
         manifest=m.model_dump(mode="json"),
         episodes=eps,
         scenarios=scenario_views(eps),
-        final=_num(pack, "final"),
-        mean=_num(pack, "mean"),
-        variance=_num(pack, "variance"),
-        qualified=_bool(pack, "qualified"),
-        evaluator_failures=sum(e.evaluator_failed for e in eps),
+        final=_num(pack, "final") if has_numbers else None,
+        mean=_num(pack, "mean") if has_numbers else None,
+        variance=_num(pack, "variance") if has_numbers else None,
+        qualified=(
+            _bool(pack, "qualified")
+            if has_numbers and not failed and len(eps) >= len(m.scenarios) * len(m.seeds)
+            else None
+        ),
+        evaluator_failures=failed,
         total_tokens=sum(e.total_tokens for e in eps),
         total_tool_calls=sum(len(e.tool_calls) for e in eps),
+        expected=len(m.scenarios) * len(m.seeds),
+        path=str(run.path),
     )

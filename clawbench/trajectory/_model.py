@@ -1,5 +1,9 @@
-"""Trajectory record v1. Changing a field means bumping TRAJECTORY_SCHEMA_VERSION and the
-golden file in tests/clawbench/golden/."""
+"""Trajectory record v2. Changing a field means bumping TRAJECTORY_SCHEMA_VERSION and the
+golden file in tests/clawbench/golden/.
+
+v2 added, per model call (``Usage``): ``finish_reason`` and ``tokens_estimated``. A v1 record
+still loads (it is read as v2 with those fields unknown: ``None`` and ``False``).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from clawbench.errors import TrajectoryError
 from clawbench.world._types import SideEffect
 
-TRAJECTORY_SCHEMA_VERSION: Literal[1] = 1
+TRAJECTORY_SCHEMA_VERSION: Literal[2] = 2
+READABLE_SCHEMA_VERSIONS = (1, 2)
 
 
 class _Rec(BaseModel):
@@ -29,6 +34,9 @@ class TerminationReason(StrEnum):
     REPEATED_CALL = "repeated_call"  # the pack's stop_on_repeated_call fired
     MODEL_ERROR = "model_error"  # validator-side: never scored as the pack's zero
     SANDBOX_ERROR = "sandbox_error"  # validator-side: never scored as the pack's zero
+    # The provider's content filter stopped the answer (finish_reason content_filter): the
+    # pack's outcome, since the pack's text steered the model there.
+    CONTENT_FILTER = "content_filter"
     # Sandbox containment outcomes (the docker backend reports what the world process hit).
     SANDBOX_PIDS_LIMIT = "sandbox_pids_limit"
     SANDBOX_OOM = "sandbox_oom"
@@ -47,16 +55,23 @@ class TerminationReason(StrEnum):
             TerminationReason.MAX_TOKENS,
             TerminationReason.WALL_TIME,
             TerminationReason.REPEATED_CALL,
+            TerminationReason.CONTENT_FILTER,
         )
 
 
 class Usage(_Rec):
-    """Token usage of one model call."""
+    """One model call: its token usage and why it stopped."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
     latency_ms: int = 0  # excluded from determinism comparisons; 0 for scripted models
+    # As the provider sent it ("stop", "tool_calls", "length", "content_filter", ...);
+    # None when unknown (v1 records, or a provider that sent none).
+    finish_reason: str | None = None
+    # True when the provider reported no usage and the counts are our estimate
+    # (clawbench.agent.count_tokens): limits and cost still apply, flagged as estimated.
+    tokens_estimated: bool = False
 
 
 class ToolCallRequest(_Rec):
@@ -97,6 +112,9 @@ class ModelInfo(_Rec):
     name: str
     temperature: float = 0.0
     seed: int | None = None
+    # How tool calls were read: "native" (the API's tool_calls) or "text" (JSON blocks and
+    # <tool_call> tags in the answer's text, for models without native tool calling).
+    tool_call_format: Literal["native", "text"] = "native"
 
 
 class EpisodeSpec(_Rec):
@@ -113,7 +131,7 @@ class EpisodeSpec(_Rec):
 
 
 class Trajectory(_Rec):
-    schema_version: Literal[1] = TRAJECTORY_SCHEMA_VERSION
+    schema_version: Literal[2] = TRAJECTORY_SCHEMA_VERSION
     spec: EpisodeSpec
     variables: dict[str, str] = Field(default_factory=dict)  # seeded substitutions used
     messages: list[ChatMessage] = Field(default_factory=list)
@@ -124,6 +142,14 @@ class Trajectory(_Rec):
     errors: list[str] = Field(default_factory=list)
     # Results of hidden verification commands run in the final sandbox state, by check id.
     verifications: dict[str, int] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        """A v1 record reads as v2: the fields v2 added have defaults meaning "unknown"."""
+        if isinstance(data, dict) and data.get("schema_version") == 1:
+            return {**data, "schema_version": TRAJECTORY_SCHEMA_VERSION}
+        return data
 
     @property
     def total_tokens(self) -> int:
@@ -150,7 +176,7 @@ def load_trajectory(path: str | Path) -> Trajectory:
         return Trajectory.model_validate_json(p.read_bytes())
     except ValidationError as err:
         raise TrajectoryError(
-            f"{p}: not a v{TRAJECTORY_SCHEMA_VERSION} trajectory: {err}"
+            f"{p}: not a trajectory (versions {READABLE_SCHEMA_VERSIONS} are read): {err}"
         ) from None
     except OSError as err:
         raise TrajectoryError(f"{p}: unreadable: {err}") from None

@@ -17,6 +17,7 @@ from test_agent_support import (
 
 from clawbench import HARNESS_VERSION
 from clawbench.agent import (
+    CallBudget,
     ModelTurn,
     ScriptedModel,
     build_system_prompt,
@@ -46,7 +47,12 @@ class TurnsModel:
         return ModelInfo(provider="test", name="turns")
 
     async def complete(
-        self, messages: list[ChatMessage], tools: list[dict[str, Any]], *, seed: int
+        self,
+        messages: list[ChatMessage],
+        tools: list[dict[str, Any]],
+        *,
+        seed: int,
+        budget: CallBudget | None = None,
     ) -> ModelTurn:
         self.seen_tools.append(tools)
         self.seen_seeds.append(seed)

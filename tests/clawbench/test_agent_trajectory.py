@@ -1,5 +1,5 @@
 """The trajectory an episode produces: lossless JSON round-trip, byte-identical reruns, and a
-golden file pinning the v1 format.
+golden file pinning the v2 format; a v1 record still loads.
 
 Regenerate the golden file after an intended format change (bump TRAJECTORY_SCHEMA_VERSION
 when a field changes) with::
@@ -22,7 +22,8 @@ from clawbench.pack import pack_hash
 from clawbench.sandbox import LocalSandbox
 from clawbench.trajectory import Trajectory, dump_trajectory, load_trajectory
 
-GOLDEN = Path(__file__).parent / "golden" / "trajectory_v1.json"
+GOLDEN = Path(__file__).parent / "golden" / "trajectory_v2.json"
+GOLDEN_V1 = Path(__file__).parent / "golden" / "trajectory_v1.json"  # as v1 wrote it
 
 # The reference turns plus a refused call, so the golden file pins every record part.
 GOLDEN_TURNS = [
@@ -69,10 +70,23 @@ async def test_matches_the_golden_file() -> None:
         GOLDEN.write_text(fresh, encoding="utf-8")
     golden = GOLDEN.read_text(encoding="utf-8")
     assert fresh == golden, "trajectory format changed: see this module's docstring to regenerate"
-    # the pinned file itself loads as a v1 trajectory and carries every record part
+    # the pinned file itself loads as a v2 trajectory and carries every record part
     pinned = load_trajectory(GOLDEN)
-    assert pinned.schema_version == 1 and pinned.spec.pack_hash == pack_hash(
+    assert [u.finish_reason for u in pinned.usage] == ["tool_calls"] * 4 + ["stop"]
+    assert pinned.schema_version == 2 and pinned.spec.pack_hash == pack_hash(
         make_pack(tool_policy={"deny": ["read"]})
     )
     assert [r.refused for r in pinned.tool_calls] == [None, "unknown_tool", None, None, None]
     assert any(r.side_effects for r in pinned.tool_calls) and pinned.final_response
+
+
+def test_a_v1_record_still_loads() -> None:
+    """v1 had no finish_reason or tokens_estimated: they read as unknown, the rest as is."""
+    raw = json.loads(GOLDEN_V1.read_text(encoding="utf-8"))
+    assert raw["schema_version"] == 1 and "finish_reason" not in raw["usage"][0]
+    old = load_trajectory(GOLDEN_V1)
+    assert old.schema_version == 2 and old.spec.model.tool_call_format == "native"
+    assert all(u.finish_reason is None and not u.tokens_estimated for u in old.usage)
+    new = load_trajectory(GOLDEN)
+    assert old.tool_calls == new.tool_calls and old.final_response == new.final_response
+    assert Trajectory.model_validate_json(GOLDEN_V1.read_bytes()) == old  # every reader

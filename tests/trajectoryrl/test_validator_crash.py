@@ -314,7 +314,7 @@ class _DownModel:
 
         return ModelInfo(provider="scripted", name="down")
 
-    async def complete(self, messages: Any, tools: Any, *, seed: int) -> Any:
+    async def complete(self, messages: Any, tools: Any, *, seed: int, budget: Any = None) -> Any:
         raise ModelError("connection refused (after 3 retries)")
 
 
