@@ -164,7 +164,7 @@ class Store:
         it has no verdict, so it is listed only when asked for."""
         where = "" if include_left_out else " AND evaluator_failed = 0"
         return self.query(
-            f"SELECT * FROM pack_scores WHERE epoch = ?{where} ORDER BY hotkey",  # noqa: S608
+            f"SELECT * FROM pack_scores WHERE epoch = ?{where} ORDER BY hotkey",
             (epoch,),
         )
 

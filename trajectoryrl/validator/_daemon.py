@@ -324,7 +324,9 @@ class Validator:
             # could be evaluated (the model or the sandbox is down for everyone). No verdict
             # and no weights from this epoch; the packs carry over and nobody is zeroed.
             unevaluated = {**{r["hotkey"]: "evaluator_failed" for r, _ in failed}, **exhausted}
-            self.store.set_epoch_status(epoch, "no_weights", json.dumps(unevaluated, sort_keys=True))
+            self.store.set_epoch_status(
+                epoch, "no_weights", json.dumps(unevaluated, sort_keys=True)
+            )
             self._audit_committed(epoch)
             log.warning("epoch_not_evaluated", epoch=epoch, unevaluated=unevaluated)
             return "no_weights"
@@ -354,9 +356,7 @@ class Validator:
                 evaluator_failed=False,
                 parts_json=json.dumps(parts, sort_keys=True),
             )
-            log.warning(
-                "pack_carried_over", epoch=epoch, hotkey=row["hotkey"], cause=ev.failure
-            )
+            log.warning("pack_carried_over", epoch=epoch, hotkey=row["hotkey"], cause=ev.failure)
             return
         self.store.record_pack_score(
             epoch,
