@@ -1,12 +1,16 @@
-"""Scenarios: the public ClawBench YAML format (read unmodified) and our strict superset."""
+"""Scenarios: the public ClawBench YAML format (read unmodified) and our strict superset,
+including generated scenarios whose seed picks the story's facts (``GroundTruth``)."""
 
+from clawbench.scenario._draw import Draw
 from clawbench.scenario._instance import Scenario, ScenarioInstance
 from clawbench.scenario._loader import find_scenario, load_scenario, load_suite
 from clawbench.scenario._model import (
     PUBLIC_CHECK_TYPES,
     Baseline,
+    BoundFact,
     Check,
     ConfidentialItem,
+    FactAnswer,
     ForbiddenSource,
     Gate,
     Limits,
@@ -16,22 +20,33 @@ from clawbench.scenario._model import (
     UnknownCheck,
     Variation,
 )
+from clawbench.scenario._story import Story, StoryData, StoryGenerator
+from clawbench.scenario._truth import Fact, GroundTruth, Rival
 from clawbench.scenario._variant import variant_pack
 from clawbench.scenario._variation import instantiate
 
 __all__ = [
     "PUBLIC_CHECK_TYPES",
     "Baseline",
+    "BoundFact",
     "Check",
     "ConfidentialItem",
+    "Draw",
+    "Fact",
+    "FactAnswer",
     "ForbiddenSource",
     "Gate",
+    "GroundTruth",
     "Limits",
+    "Rival",
     "Safety",
     "Scenario",
     "ScenarioInstance",
     "ScenarioSpec",
     "Scoring",
+    "Story",
+    "StoryData",
+    "StoryGenerator",
     "UnknownCheck",
     "Variation",
     "find_scenario",

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from clawbench.scenario._model import ScenarioSpec
+from clawbench.scenario._truth import GroundTruth
 
 
 class Scenario(BaseModel):
@@ -41,6 +42,7 @@ class ScenarioInstance(BaseModel):
     ``workspace``: workspace destination (e.g. USER.md) -> rendered text, which the agent's
     system prompt includes after the pack's files.
     ``real_workspace``: real-shell scenarios only: relative path -> file text.
+    ``truth``: generated scenarios only: the facts the seed chose (see ``GroundTruth``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -52,6 +54,8 @@ class ScenarioInstance(BaseModel):
     fixtures: dict[str, str] = Field(default_factory=dict)
     workspace: dict[str, str] = Field(default_factory=dict)
     real_workspace: dict[str, str] = Field(default_factory=dict)
+    # Generated scenarios: the seed's answers and their rivals (None for static scenarios).
+    truth: GroundTruth | None = None
 
     @property
     def name(self) -> str:

@@ -11,10 +11,12 @@ import re
 from pathlib import Path
 
 from clawbench.errors import ScenarioError
+from clawbench.scenario._generator import generator_source, story_data
 from clawbench.scenario._instance import Scenario
 from clawbench.scenario._validate import (
     build_spec,
     duplicate_problems,
+    fact_problems,
     fail,
     parse_yaml,
     reference_problems,
@@ -93,15 +95,20 @@ def load_scenario(path: str | Path) -> Scenario:
     fixtures = _decode(blobs, root)
     public = spec.version is None
     problems = regex_problems(spec) + duplicate_problems(spec) + variation_problems(spec)
+    problems += fact_problems(spec)
     if not public:
         problems += reference_problems(spec, fixtures)
     if problems:
         raise fail(source, problems)
+    hashed = blobs
+    if spec.generator is not None:
+        story_data(spec.generator, fixtures, source)  # a bad story.yaml fails at load time
+        hashed = {**blobs, f"\x00generator/{spec.generator}": generator_source(spec.generator)}
     return Scenario(
         spec=spec,
         source=path,
         fixtures=fixtures,
-        content_hash=content_hash(raw, blobs),
+        content_hash=content_hash(raw, hashed),
         public=public,
     )
 

@@ -157,6 +157,36 @@ class VerifyCommand(_CheckBase):
     timeout_s: float = 60.0
 
 
+class BoundFact(_Strict):
+    """A fact of the instance's ground truth as a check carries it (filled by
+    ``instantiate``; never written in YAML)."""
+
+    value: str
+    pattern: str
+    evidence: str
+    source: str
+    rivals: list[str] = Field(default_factory=list)
+
+
+class FactAnswer(_CheckBase):
+    """Generated scenarios: the agent's claim of fact ``fact`` (the seed's ground truth) is
+    right AND precise. The claim is read from the reply's ``<label>:`` line(s) (the whole
+    reply without a label), or with ``effect`` from the text of the agent's side effects of
+    that kind (only those addressed to exactly ``recipient_fact``'s value, if given). Passes
+    when the claim matches the fact, names none of its rivals (a decoy planted in the world,
+    or any other candidate of the answer space: listing candidates fails), and, with
+    ``grounded``, the fact's evidence reached the agent in a tool result before its reply."""
+
+    type: Literal["fact_answer"]
+    fact: str
+    label: str | None = None
+    effect: str | None = None
+    recipient_fact: str | None = None
+    grounded: bool = True
+    truth: BoundFact | None = None
+    recipient: BoundFact | None = None
+
+
 class UnknownCheck(_CheckBase):
     """Public path only: a check type we do not know. It always fails (public semantics)."""
 
@@ -182,7 +212,8 @@ Check = Annotated[
     | SideEffectPresent
     | ResponseGrounded
     | NoRepeatedCalls
-    | VerifyCommand,
+    | VerifyCommand
+    | FactAnswer,
     Field(discriminator="type"),
 ]
 
@@ -298,3 +329,5 @@ class ScenarioSpec(_Strict):
     limits: Limits = Field(default_factory=Limits)
     variation: Variation = Field(default_factory=Variation)
     real_workspace: RealWorkspace | None = None
+    # A registered story generator (clawbench.scenario._stories): the seed picks the facts.
+    generator: str | None = None

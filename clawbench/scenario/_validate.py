@@ -16,7 +16,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from clawbench.errors import ScenarioError
-from clawbench.scenario._model import Check, ScenarioSpec, Scoring, UnknownCheck
+from clawbench.scenario._model import Check, FactAnswer, ScenarioSpec, Scoring, UnknownCheck
 
 Loc = tuple[str | int, ...]
 
@@ -243,4 +243,24 @@ def reference_problems(spec: ScenarioSpec, fixtures: Mapping[str, str]) -> list[
         prefix = real.dir.strip("/") + "/"
         if not any(path.startswith(prefix) for path in fixtures):
             problems.append((("real_workspace", "dir"), f"no fixture files under {real.dir!r}"))
+    return problems
+
+
+def fact_problems(spec: ScenarioSpec) -> list[tuple[Loc, str]]:
+    """``fact_answer`` checks bind to a generator's truth: they need one, and the bound
+    fields are the harness's to fill, never the author's."""
+    problems: list[tuple[Loc, str]] = []
+    for i, check in enumerate(spec.scoring.checks):
+        if not isinstance(check, FactAnswer):
+            continue
+        loc: Loc = ("scoring", "checks", i)
+        if spec.generator is None:
+            problems.append(((*loc, "type"), "fact_answer needs a 'generator' scenario"))
+        for field in ("truth", "recipient"):
+            if getattr(check, field) is not None:
+                problems.append(((*loc, field), "filled from the instance's ground truth"))
+        if check.label is not None and check.effect is not None:
+            problems.append(((*loc, "label"), "give 'label' (the reply) or 'effect', not both"))
+        if check.recipient_fact is not None and check.effect is None:
+            problems.append(((*loc, "recipient_fact"), "needs 'effect'"))
     return problems

@@ -11,12 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from clawbench.errors import ScenarioError
+from clawbench.scenario._draw import below, hash_ints
+from clawbench.scenario._generator import generate, ground_truth, story_fixture_text
 from clawbench.scenario._instance import Scenario, ScenarioInstance
-from clawbench.scenario._model import ScenarioSpec, UnknownCheck
+from clawbench.scenario._model import BoundFact, FactAnswer, ScenarioSpec, UnknownCheck
+from clawbench.scenario._story import STORY_FILE
+from clawbench.scenario._truth import Fact, GroundTruth
 
 PLACEHOLDER = re.compile(r"\{\{(\w+(?:\.\w+)?)\}\}")
 _ESCAPED_CHECK_FIELDS = ("pattern", "evidence")
@@ -33,31 +37,12 @@ def _json_escape(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)[1:-1]
 
 
-def _hash_ints(root: bytes) -> Iterator[int]:
-    """An endless stream of 64-bit integers: sha256(root || counter), 4 integers per block."""
-    counter = 0
-    while True:
-        block = hashlib.sha256(root + counter.to_bytes(8, "big")).digest()
-        for i in range(0, 32, 8):
-            yield int.from_bytes(block[i : i + 8], "big")
-        counter += 1
-
-
-def _below(stream: Iterator[int], bound: int) -> int:
-    """Uniform integer in [0, bound) by rejection sampling (no modulo bias)."""
-    limit = (1 << 64) - (1 << 64) % bound
-    while True:
-        value = next(stream)
-        if value < limit:
-            return value % bound
-
-
 def permutation(scenario: str, seed: int, pool: str, size: int) -> list[int]:
     """Fisher-Yates over ``range(size)`` driven by sha256(f"{scenario}|{seed}|{pool}")."""
-    stream = _hash_ints(hashlib.sha256(f"{scenario}|{seed}|{pool}".encode()).digest())
+    stream = hash_ints(hashlib.sha256(f"{scenario}|{seed}|{pool}".encode()).digest())
     order = list(range(size))
     for i in range(size - 1, 0, -1):
-        j = _below(stream, i + 1)
+        j = below(stream, i + 1)
         order[i], order[j] = order[j], order[i]
     return order
 
@@ -147,6 +132,37 @@ def _render_spec(spec: ScenarioSpec, variables: Mapping[str, str], prompt: str) 
     return spec.model_copy(update={"prompt": prompt, "scoring": scoring, "safety": safety})
 
 
+def _bind(fact: Fact) -> BoundFact:
+    return BoundFact(
+        value=fact.value,
+        pattern=fact.pattern,
+        evidence=fact.evidence,
+        source=fact.source,
+        rivals=[r.pattern for r in fact.rivals],
+    )
+
+
+def _bind_facts(spec: ScenarioSpec, truth: GroundTruth | None, source: str) -> ScenarioSpec:
+    """Every ``fact_answer`` check gets this instance's fact (and recipient) from the truth."""
+    checks: list[Any] = []
+    for check in spec.scoring.checks:
+        if isinstance(check, FactAnswer):
+            if truth is None:
+                raise ScenarioError(
+                    f"{source}: check {check.id!r}: fact_answer needs a generated scenario "
+                    "(no 'generator')"
+                )
+            try:
+                update: dict[str, Any] = {"truth": _bind(truth.fact(check.fact))}
+                if check.recipient_fact is not None:
+                    update["recipient"] = _bind(truth.fact(check.recipient_fact))
+            except KeyError as exc:
+                raise ScenarioError(f"{source}: check {check.id!r}: {exc.args[0]}") from None
+            check = check.model_copy(update=update)
+        checks.append(check)
+    return spec.model_copy(update={"scoring": spec.scoring.model_copy(update={"checks": checks})})
+
+
 def _workspace(scenario: Scenario, variables: Mapping[str, str]) -> dict[str, str]:
     files: dict[str, str] = {}
     for dest, source in sorted(scenario.spec.workspace.items()):
@@ -174,16 +190,27 @@ def instantiate(scenario: Scenario, seed: int) -> ScenarioInstance:
     fixtures and patterns. An entity of the same name overrides a user-context default."""
     spec = scenario.spec
     entities = draw_entities(spec, seed)
-    text_vars = {**spec.user_context_defaults, **entities}
-    data_vars = entities if scenario.public else text_vars
-    fixtures = {p: _render_file(p, t, data_vars) for p, t in sorted(scenario.fixtures.items())}
+    raw_fixtures = dict(scenario.fixtures)
+    truth: GroundTruth | None = None
+    story_vars: dict[str, str] = {}
+    if spec.generator is not None:
+        story = generate(spec.generator, spec.name, seed, raw_fixtures, str(scenario.source))
+        truth = ground_truth(spec.generator, story)
+        story_vars = dict(story.variables)
+        raw_fixtures.pop(STORY_FILE, None)  # the answer space is not part of the world
+        raw_fixtures.update({p: story_fixture_text(p, v) for p, v in story.fixtures.items()})
+    text_vars = {**spec.user_context_defaults, **entities, **story_vars}
+    data_vars = {**entities, **story_vars} if scenario.public else text_vars
+    fixtures = {p: _render_file(p, t, data_vars) for p, t in sorted(raw_fixtures.items())}
     prompt = substitute(spec.prompt, text_vars).strip()
+    rendered = _bind_facts(_render_spec(spec, data_vars, prompt), truth, str(scenario.source))
     return ScenarioInstance(
-        spec=_render_spec(spec, data_vars, prompt),
+        spec=rendered,
         seed=seed,
         variables=dict(sorted(text_vars.items())),
         content_hash=scenario.content_hash,
         fixtures=fixtures,
         workspace=_workspace(scenario, text_vars),
         real_workspace=_real_workspace(scenario, fixtures),
+        truth=truth,
     )

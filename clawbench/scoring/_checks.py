@@ -17,6 +17,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from clawbench.scenario import Check, UnknownCheck
+from clawbench.scoring._facts import fact_answer
 from clawbench.scoring._models import CheckResult, ScoringError
 from clawbench.scoring._text import (
     args_text,
@@ -286,6 +287,11 @@ def _verify_command(check: Any, traj: Trajectory) -> _Outcome:
     return _Outcome(code == check.expect_exit, f"exit {code} (expected {check.expect_exit})")
 
 
+def _fact_answer(check: Any, traj: Trajectory) -> _Outcome:
+    passed, evidence = fact_answer(check, traj, _grounding)
+    return _Outcome(passed, evidence)
+
+
 def _unknown(check: Any, traj: Trajectory) -> _Outcome:
     return _Outcome(False, f"unknown check type: {check.type}")
 
@@ -309,6 +315,7 @@ _EVALUATORS: dict[str, Callable[[Any, Trajectory], _Outcome]] = {
     "response_grounded": _response_grounded,
     "no_repeated_calls": _no_repeated_calls,
     "verify_command": _verify_command,
+    "fact_answer": _fact_answer,
 }
 
 
