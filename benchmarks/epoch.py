@@ -146,6 +146,8 @@ class Miners:
                 repo_url=f"https://github.com/{n.hotkey}/pack",
                 git_commit_hash=f"{n.uid:040x}",
                 pack_hash=self.packs[n.hotkey][1],
+                commit_block=int(self.packs[n.hotkey][2]),
+                committed_at=self.packs[n.hotkey][2],
             )
             for n in metagraph.neurons
             if n.hotkey in self.serving

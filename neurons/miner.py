@@ -4,8 +4,10 @@
         --pack.repo_dir ./my-pack-repo --pack.repo_url https://github.com/me/my-pack \\
         --axon.port 8091 [--pack.dir ./pack --publish] [--serve_endpoint]
 
-The served claim is HEAD of ``--pack.repo_dir``: its commit and the hash of its pack.json.
-With ``--publish``, the pack in ``--pack.dir`` is first written, committed and pushed there.
+The claim is HEAD of ``--pack.repo_dir``: its commit and the hash of its pack.json. With
+``--publish``, the pack in ``--pack.dir`` is first written, committed and pushed there; then
+the claim is committed on chain (the submission; skipped when already committed, or with
+``--no_commit``) and served over SubmitPack (the live channel, which agrees with it).
 Collaborators (wallet, chain, server) are built here, in ``main``; the chain backend is
 imported only when needed, so ``--help`` works anywhere.
 """
@@ -56,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--serve_endpoint", action="store_true", help="publish ip:port on chain before serving"
+    )
+    p.add_argument(
+        "--no_commit",
+        dest="no_commit",
+        action="store_true",
+        help="do not commit the claim on chain (it is the submission: validators read it there)",
     )
     p.add_argument(
         "--pack.repo_dir",
@@ -144,7 +152,13 @@ def _chain(args: argparse.Namespace) -> Any:
 def _claim(args: argparse.Namespace) -> Any:
     from clawbench.errors import PackError
     from clawbench.pack import load_pack
-    from trajectoryrl.miner import CurrentPack, PublishError, publish_pack, published_claim
+    from trajectoryrl.miner import (
+        CurrentPack,
+        PublishError,
+        publish_pack,
+        published_claim,
+        pushed_claim,
+    )
 
     if not args.repo_dir or not args.repo_url:
         raise StartupError("--pack.repo_dir and --pack.repo_url are required")
@@ -156,10 +170,76 @@ def _claim(args: argparse.Namespace) -> Any:
                 load_pack(args.pack_dir), args.repo_dir, remote=args.remote, branch=args.branch
             )
             print(f"published commit={res.commit} pack_hash={res.pack_hash}")
-        commit, digest = published_claim(args.repo_dir)
+        if args.no_commit:
+            commit, digest = published_claim(args.repo_dir)
+        else:  # what is committed on chain must already be public
+            claim = pushed_claim(
+                args.repo_dir, args.repo_url, remote=args.remote, branch=args.branch
+            )
+            commit, digest = claim.git_commit_hash, claim.pack_hash
     except (PublishError, PackError) as err:
         raise StartupError(f"pack: [{err.code}] {err}") from None
     return CurrentPack(repo_url=args.repo_url, git_commit_hash=commit, pack_hash=digest)
+
+
+def _endpoint_host(args: argparse.Namespace) -> str:
+    """The address published on chain. On a real network an unspecified (0.0.0.0, ::) or
+    loopback address would make the miner invisible to every validator: refused."""
+    import ipaddress
+
+    host = args.external_ip or args.axon_ip
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        raise StartupError(f"--axon.external_ip: {host!r} is not an IP address") from None
+    if args.network != "local" and (ip.is_unspecified or ip.is_loopback):
+        raise StartupError(
+            f"--axon.external_ip: {host} cannot be reached by validators; pass the public IP"
+        )
+    return host
+
+
+async def _publish_endpoint(args: argparse.Namespace, wallet: Any, chain: Any, port: int) -> None:
+    """ServeAxon, unless the chain already has this endpoint; a serving rate limit (a restart
+    soon after the last ServeAxon) is a warning, not a reason to stop serving."""
+    from trajectoryrl.chain import ChainError
+
+    host = _endpoint_host(args)
+    me = (await chain.metagraph()).by_hotkey().get(wallet.hotkey.ss58_address)
+    if (
+        me is not None
+        and me.endpoint is not None
+        and (me.endpoint.host, me.endpoint.port)
+        == (
+            host,
+            port,
+        )
+    ):
+        log.info("endpoint %s:%s already on chain; not serving it again", host, port)
+        return
+    try:
+        await chain.serve_endpoint(wallet, host, port)
+    except ChainError as err:
+        if err.code != "rate_limited":
+            raise
+        log.warning("serving rate limit: endpoint not re-published (%s); still serving", err)
+
+
+async def _commit(args: argparse.Namespace, wallet: Any, chain: Any, current: Any) -> None:
+    """Commit the claim on chain (after the push; skipped when it is already committed)."""
+    from trajectoryrl.miner import commit_claim
+    from trajectoryrl.protocol import PackClaim
+
+    claim = PackClaim(
+        repo_url=current.repo_url,
+        git_commit_hash=current.git_commit_hash,
+        pack_hash=current.pack_hash,
+    )
+    result = await commit_claim(chain, wallet, wallet.hotkey.ss58_address, claim)
+    if result.committed:
+        print(f"committed claim at block {result.block}: {result.value}")
+    else:
+        print(f"claim already committed at block {result.block}")
 
 
 async def _serve(args: argparse.Namespace, wallet: Any, chain: Any, current: Any) -> None:
@@ -178,8 +258,10 @@ async def _serve(args: argparse.Namespace, wallet: Any, chain: Any, current: Any
         loop.add_signal_handler(sig, stop.set)
     port = await server.start(args.axon_ip, args.axon_port)
     try:
+        if not args.no_commit:
+            await _commit(args, wallet, chain, current)
         if args.serve_endpoint:
-            await chain.serve_endpoint(wallet, args.external_ip or args.axon_ip, port)
+            await _publish_endpoint(args, wallet, chain, port)
         log.info(
             "serving SubmitPack on %s:%s commit=%s pack_hash=%s",
             args.axon_ip,
@@ -202,11 +284,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         current = _claim(args)
         wallet = _wallet(args)
+        if args.serve_endpoint:
+            _endpoint_host(args)
         chain = _chain(args)
     except StartupError as err:
         print(f"miner: {err}", file=sys.stderr)
         return 2
-    asyncio.run(_serve(args, wallet, chain, current))
+    try:
+        asyncio.run(_serve(args, wallet, chain, current))
+    except Exception as err:  # chain refusals at start: one line with the reason code
+        print(f"miner: error [{getattr(err, 'code', type(err).__name__)}]: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

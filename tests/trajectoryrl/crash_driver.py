@@ -96,6 +96,8 @@ class Miners:
                 repo_url=f"https://github.com/{m['hotkey']}/pack",
                 git_commit_hash="a" * 40,
                 pack_hash=self.claimed_hash(m),
+                commit_block=int(m["push_time"]),
+                committed_at=float(m["push_time"]),
             )
             for m in self.miners
             if m["from_epoch"] <= epoch
@@ -125,7 +127,9 @@ def write_scripts(state: Path, scripts: dict[str, dict[str, str]]) -> Path:
 
 
 def set_up_chain(state: Path, hotkeys: list[str]) -> LocalChain:
-    chain = LocalChain(state / "chain.db", NETUID, block_time_s=12.0, clock=lambda: T0)
+    chain = LocalChain(
+        state / "chain.db", NETUID, block_time_s=12.0, clock=lambda: T0, genesis_hash="00" * 32
+    )
     chain.set_hyperparameters(weights_rate_limit=RATE_LIMIT)
     chain.register(OWNER, validator_permit=True, stake=1000.0)
     chain.set_owner(OWNER)

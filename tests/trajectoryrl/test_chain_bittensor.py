@@ -19,6 +19,7 @@ from bittensor.result import ChainError as SdkChainError
 from bittensor.result import ExtrinsicResult, RpcConnectionError
 
 from trajectoryrl.chain import BittensorChain, ChainError, Endpoint
+from trajectoryrl.protocol import PackClaim, decode_claim, encode_claim
 
 NETUID = 7
 RAO = 10**9
@@ -91,6 +92,8 @@ class FakeSubstrate:
             "SubnetEpochConsensus": lambda: None,
             "ValidatorPermit": lambda: [n["permit"] for n in self.neurons],
             "Weights": lambda: self.weights.get(params[1], []),
+            # Timestamp.Now in ms at the block whose hash is asked for (12 s blocks).
+            "Now": lambda: 1_700_000_000_000 + int(block_hash or "0x0", 16) * 12_000,
         }
         return values[item]() if item in values else None
 
@@ -243,8 +246,29 @@ async def test_endpoint_and_commitment_round_trip(node: FakeSubstrate, wallet: b
     got = await chain.commitments()
     assert got[wallet.hotkey.ss58_address].value == "pack:" + "ab" * 20
     assert got[wallet.hotkey.ss58_address].block == 1000
-    with pytest.raises(ValueError, match="128-byte"):
-        await chain.commit(wallet, "x" * 129)
+    # The block's time is the chain's Timestamp.Now at that block, not block * 12 s.
+    assert got[wallet.hotkey.ss58_address].committed_at == 1_700_000_000 + 1000 * 12
+    # A claim longer than one Raw field goes as several <= 128-byte fields, read back whole.
+    claim = encode_claim(
+        PackClaim(
+            repo_url="https://github.com/" + "o" * 39 + "/" + "r" * 60,
+            git_commit_hash="c" * 40,
+            pack_hash="d" * 64,
+        )
+    )
+    assert len(claim) > 128
+    await chain.commit(wallet, claim)
+    fields = node.commitments[wallet.hotkey.ss58_address]["info"]["fields"]
+    assert len(fields) == 2 and all(
+        len(bytes.fromhex(next(iter(f.values()))[2:])) <= 128 for f in fields
+    )
+    assert decode_claim((await chain.commitment_history())[0].value) == decode_claim(claim)
+    assert await chain.block_hash(999) == f"0x{999:064x}"
+    with pytest.raises(ChainError) as future:
+        await chain.block_hash(1001)
+    assert future.value.code == "not_found"
+    with pytest.raises(ValueError, match="3 Raw fields"):
+        await chain.commit(wallet, "x" * 385)
     with pytest.raises(ValueError, match="not an IP"):
         await chain.serve_endpoint(wallet, "example.com", 80)
     node.fail_next_submit = SdkChainError("serving too fast", name="ServingRateLimitExceeded")

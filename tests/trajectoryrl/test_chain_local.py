@@ -170,15 +170,19 @@ async def test_commitments_carry_their_block(chain: LocalChain) -> None:
     chain.advance(5)
     await chain.commit("m1", "pack:abc")
     chain.advance(2)
-    await chain.commit("m2", "é" * 64)  # 128 bytes exactly
+    await chain.commit("m2", "é" * 192)  # 384 bytes exactly: three Raw fields
     got = await chain.commitments()
     assert (got["m1"].value, got["m1"].block) == ("pack:abc", 5)
-    assert (got["m2"].value, got["m2"].block) == ("é" * 64, 7)
+    assert (got["m2"].value, got["m2"].block) == ("é" * 192, 7)
+    assert got["m1"].committed_at is not None
     chain.advance(1)
     await chain.commit("m1", "pack:def")  # a new commitment dates from its own block
     assert (await chain.commitments())["m1"].block == 8
-    with pytest.raises(ValueError, match="129 bytes"):
-        await chain.commit("m1", "é" * 64 + "x")
+    # The history keeps the replaced commitment, oldest first.
+    history = [(c.hotkey, c.value, c.block) for c in await chain.commitment_history()]
+    assert history == [("m1", "pack:abc", 5), ("m2", "é" * 192, 7), ("m1", "pack:def", 8)]
+    with pytest.raises(ValueError, match="385 bytes"):
+        await chain.commit("m1", "é" * 192 + "x")
     with pytest.raises(ChainError) as err:
         await chain.commit("ghost", "x")
     assert err.value.code == "not_registered"
@@ -354,3 +358,18 @@ def test_two_processes_write_concurrently(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_block_hashes_differ_between_chains_and_not_before_the_block(tmp_path: Path) -> None:
+    a = LocalChain(tmp_path / "a.db", 11)
+    b = LocalChain(tmp_path / "b.db", 11)
+    a.advance(20)
+    b.advance(20)
+    assert await a.block_hash(10) == await a.block_hash(10)
+    assert await a.block_hash(10) != await b.block_hash(10)
+    assert await a.block_hash(10) != await a.block_hash(11)
+    with pytest.raises(ChainError) as err:
+        await a.block_hash(10_000)  # the future block's hash cannot be known today
+    assert err.value.code == "not_found"
+    reopened = LocalChain(tmp_path / "a.db", 11)
+    assert await reopened.block_hash(10) == await a.block_hash(10)

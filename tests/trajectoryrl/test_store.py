@@ -1,4 +1,4 @@
-"""Validator store: migrations, atomic steps, first-mover records, evaluation cache."""
+"""Validator store: migrations, atomic steps, claims, push times, evaluation cache."""
 
 from __future__ import annotations
 
@@ -56,22 +56,43 @@ def test_a_transaction_is_all_or_nothing(tmp_path: Path) -> None:
     assert not s.query("SELECT * FROM submissions")
 
 
-def test_first_seen_is_kept_across_epochs_and_reset_on_reregistration(tmp_path: Path) -> None:
+def test_a_claim_keeps_its_earliest_block_and_resets_on_reregistration(tmp_path: Path) -> None:
     s = Store(tmp_path / "v.db")
-    assert s.first_seen("hk", "p1", uid=3, registered_block=10, push_time=1000.0, block=50) == (
-        1000.0,
-        50,
+    s.record_claim("hk", 10, "p1", "u", "c1", block=50, committed_at=1000.0)
+    # Seen again later (or re-committed): never re-dated.
+    s.record_claim("hk", 10, "p1", "u", "c2", block=90, committed_at=2000.0)
+    # Seen from an earlier chain read after a later one: the earliest block wins.
+    s.record_claim("hk", 10, "p1", "u", "c0", block=40, committed_at=900.0)
+    # The same hotkey re-registered (new registered_block): a new claim.
+    s.record_claim("hk", 80, "p1", "u", "c3", block=95, committed_at=2100.0)
+    rows = [(r["registered_block"], r["block"], r["commit_hash"]) for r in s.claims()]
+    assert rows == [(10, 40, "c0"), (80, 95, "c3")]
+
+
+def test_push_times_persist_and_keep_the_earliest(tmp_path: Path) -> None:
+    db = tmp_path / "v.db"
+    s = Store(db)
+    assert s.push_time("u", "c") is None
+    assert s.record_push_time("u", "c", 1000.0, "github_events") == (1000.0, "github_events")
+    assert s.record_push_time("u", "c", 1500.0, "local_hook") == (1000.0, "github_events")
+    s.close()
+    assert Store(db).push_time("u", "c") == (1000.0, "github_events")  # survives a restart
+
+
+def test_version_2_state_migrates_to_claims_keeping_scores(tmp_path: Path) -> None:
+    db = tmp_path / "v.db"
+    s = Store(db, migrations=MIGRATIONS[:2])
+    s.query("INSERT INTO verifications VALUES (1, 'hk', 0, 'not_registered', '', NULL, NULL, '[]')")
+    s.query("INSERT INTO pack_scores VALUES (1, 'hk', 'p', 0.5, 1, 0, '{}')")
+    s.close()
+    s = Store(db)
+    assert s.verifications(1)[0]["pack_hash"] == ""
+    assert s.pack_scores(1)[0]["final"] == 0.5
+    # Two claims of one hotkey live side by side in an epoch.
+    s.record_pack_score(
+        1, "hk", "q", final=0.7, qualified=True, evaluator_failed=False, parts_json="{}"
     )
-    # A later epoch (or a better score) never moves the original record.
-    assert s.first_seen("hk", "p1", uid=3, registered_block=10, push_time=2000.0, block=90) == (
-        1000.0,
-        50,
-    )
-    # The same hotkey re-registered (new registered_block): a fresh record.
-    assert s.first_seen("hk", "p1", uid=7, registered_block=80, push_time=2000.0, block=90) == (
-        2000.0,
-        90,
-    )
+    assert [r["pack_hash"] for r in s.pack_scores(1)] == ["p", "q"]
 
 
 def test_evaluation_cache_round_trips_compressed(tmp_path: Path) -> None:
@@ -92,28 +113,10 @@ def test_evaluation_cache_round_trips_compressed(tmp_path: Path) -> None:
     assert len(blob) < len(traj) / 5
 
 
-def test_first_received_block_is_the_earliest(tmp_path: Path) -> None:
+def test_a_restart_keeps_the_first_receipt_of_a_submission(tmp_path: Path) -> None:
     s = Store(tmp_path / "v.db")
     s.record_submission(1, "hk", 1, "u", "c", "p", 120, received_at=1000.0)
-    s.record_submission(2, "hk", 1, "u", "c", "p", 240, received_at=2000.0)
-    assert s.first_received("hk", "p") == (120, 1000.0)
-    assert s.first_received("hk", "other") is None
-
-
-def test_a_restart_keeps_the_first_receipt_of_an_unchanged_submission(tmp_path: Path) -> None:
-    s = Store(tmp_path / "v.db")
-    s.record_submission(1, "hk", 1, "u", "c", "p", 120, received_at=1000.0)
-    s.record_submission(
-        1, "hk", 1, "u", "c", "p", 125, received_at=1060.0
-    )  # asked again after a restart
-    assert s.first_received("hk", "p") == (120, 1000.0)
-    s.record_submission(
-        1, "hk", 1, "u", "c2", "p2", 126, received_at=1070.0
-    )  # a different pack: its own receipt
-    row = s.submissions(1)[0]
-    assert (row["pack_hash"], row["received_block"], row["received_at"], row["commit_hash"]) == (
-        "p2",
-        126,
-        1070.0,
-        "c2",
-    )
+    s.record_submission(1, "hk", 1, "u", "c", "p", 125, received_at=1060.0)  # after a restart
+    s.record_submission(1, "hk", 1, "u", "c2", "p2", 126, received_at=1070.0)  # another claim
+    rows = [(r["pack_hash"], r["received_block"]) for r in s.submissions(1)]
+    assert rows == [("p", 120), ("p2", 126)]

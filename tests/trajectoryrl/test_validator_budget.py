@@ -97,6 +97,7 @@ async def test_half_an_epoch_of_budget(tmp_path: Path) -> None:
         params=EpochParams(epoch_blocks=10),
         metrics=metrics,
     )
+    chain.advance(10)  # epoch 1 starts: its first block (and the seed's hash) exists
     assert await v.run_epoch(1, 10) == "no_weights"  # two of four packs fit under the cap
     first = {r["hotkey"] for r in store.pack_scores(1)}
     assert len(first) == 2

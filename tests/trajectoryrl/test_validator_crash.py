@@ -153,11 +153,11 @@ def snapshot(state: Path) -> dict[str, Any]:
         "epochs": _rows(
             db, "SELECT epoch, seed, start_block, status, detail FROM epochs ORDER BY 1"
         ),
-        "submissions": _rows(db, "SELECT * FROM submissions ORDER BY epoch, hotkey"),
-        "verifications": _rows(db, "SELECT * FROM verifications ORDER BY epoch, hotkey"),
+        "submissions": _rows(db, "SELECT * FROM submissions ORDER BY epoch, hotkey, pack_hash"),
+        "verifications": _rows(db, "SELECT * FROM verifications ORDER BY epoch, hotkey, pack_hash"),
         "packs": _rows(db, "SELECT * FROM packs ORDER BY pack_hash"),
-        "first_seen": _rows(db, "SELECT * FROM first_seen ORDER BY hotkey, pack_hash"),
-        "pack_scores": _rows(db, "SELECT * FROM pack_scores ORDER BY epoch, hotkey"),
+        "claims": _rows(db, "SELECT * FROM claims ORDER BY hotkey, pack_hash"),
+        "pack_scores": _rows(db, "SELECT * FROM pack_scores ORDER BY epoch, hotkey, pack_hash"),
         "decisions": _rows(db, "SELECT * FROM decisions ORDER BY epoch"),
         "evaluations": evaluations,
         "audit": {
@@ -205,10 +205,7 @@ def assert_consistent(state: Path) -> dict[str, Any]:
     assert (
         _rows(db, "SELECT epoch, COUNT(*) FROM decisions GROUP BY epoch HAVING COUNT(*) > 1") == []
     )
-    assert (
-        _rows(db, "SELECT hotkey, pack_hash FROM first_seen GROUP BY 1, 2 HAVING COUNT(*) > 1")
-        == []
-    )
+    assert _rows(db, "SELECT hotkey, pack_hash FROM claims GROUP BY 1, 2 HAVING COUNT(*) > 1") == []
     # The evaluation cache holds each (pack, scenario, seed) once.
     assert (
         _rows(

@@ -54,6 +54,13 @@ class FakeChain:
     async def commitments(self) -> dict[str, Commitment]:
         return {}
 
+    async def commitment_history(self) -> list[Commitment]:
+        return []
+
+    async def block_hash(self, block: int) -> str:
+        self._check()
+        return f"0x{block:064x}"
+
     async def set_weights(self, wallet: object, weights: dict[int, float]) -> WeightsResult:
         self._check()
         if self.fail_set_weights:
@@ -95,8 +102,10 @@ class Miners:
                 repo_url=f"https://github.com/{h}/pack",
                 git_commit_hash="a" * 40,
                 pack_hash=p,
+                commit_block=int(t),
+                committed_at=t,
             )
-            for h, (p, _, _) in sorted(self.answers.items())
+            for h, (p, t, _) in sorted(self.answers.items())
         ]
 
     async def verify(self, sub: Received, submitted_at: float) -> Verified:
@@ -318,7 +327,7 @@ async def test_epochs_on_the_embedded_local_chain(tmp_path: Path) -> None:
 
     now = [1_000_000.0]
     chain = LocalChain(tmp_path / "chain.db", netuid=11, block_time_s=12.0, clock=lambda: now[0])
-    chain.set_hyperparameters(weights_rate_limit=5)
+    chain.set_hyperparameters(weights_rate_limit=15)
     chain.register("owner", validator_permit=True, stake=1000.0)
     chain.set_owner("owner")
     scores = Scores()
@@ -348,7 +357,7 @@ async def test_epochs_on_the_embedded_local_chain(tmp_path: Path) -> None:
     uids = {n.hotkey: n.uid for n in (await chain.metagraph()).neurons}
     assert await chain.weights_of("owner") == {uids["alice"]: 1.0}
 
-    chain.advance(2)  # inside the rate limit: the chain refuses, the epoch stays decided
+    chain.advance(EPOCH_BLOCKS)  # inside the rate limit: the chain refuses, stays decided
     miners.submit("bob", "better", push_time=300)
     assert await v.run_epoch(1, await chain.block()) == "decided"
     assert await chain.weights_of("owner") == {uids["alice"]: 1.0}

@@ -1,15 +1,38 @@
-"""First-mover winner-take-all: the 003 timeline, copies, transitivity, and nobody qualifying."""
+"""First-mover winner-take-all: the 003 timeline, ownership and copies, exact thresholds,
+transitivity, and nobody qualifying."""
 
 from __future__ import annotations
 
 import pytest
 
-from trajectoryrl.winner import Candidate, WinnerParams, decide
+from trajectoryrl.winner import (
+    Candidate,
+    Claim,
+    WinnerParams,
+    beats,
+    decide,
+    must_exceed,
+    to_micro,
+)
 
 
-def cand(hotkey: str, uid: int, score: float, t: float, qualified: bool = True) -> Candidate:
+def cand(
+    hotkey: str,
+    uid: int,
+    score: float,
+    t: int,
+    qualified: bool = True,
+    pack: str | None = None,
+    repo_commit: str = "",
+) -> Candidate:
     return Candidate(
-        hotkey=hotkey, uid=uid, pack_hash=hotkey * 4, score=score, qualified=qualified, push_time=t
+        hotkey=hotkey,
+        uid=uid,
+        pack_hash=pack or hotkey * 4,
+        score=score,
+        qualified=qualified,
+        block=t,
+        repo_commit=repo_commit,
     )
 
 
@@ -69,23 +92,63 @@ def test_nobody_qualifies_burns_to_owner_or_skips() -> None:
     assert decide([], owner_uid=0).weights == {0: 1.0}  # nobody submitted: still nobody is paid
 
 
-def test_push_time_ties_break_by_first_seen_block_then_hotkey() -> None:
-    a = Candidate(
-        hotkey="z",
-        uid=1,
-        pack_hash="h",
-        score=0.8,
-        qualified=True,
-        push_time=5,
-        first_seen_block=10,
+def test_a_copier_never_wins_even_with_a_hotkey_that_sorts_first() -> None:
+    # Attack (measured on the old rule): same pack, the tie went to the hotkey sorting first.
+    d = decide([cand("zz-orig", 2, 0.8, 10, pack="P"), cand("aa-copy", 1, 0.8, 12, pack="P")])
+    assert d.winner_hotkey == "zz-orig"
+    assert [(s.hotkey, s.outcome, s.owner) for s in d.steps][1] == ("aa-copy", "copy", "zz-orig")
+
+
+def test_a_copy_of_the_commit_under_another_pack_claim_is_a_copy() -> None:
+    d = decide(
+        [
+            cand("orig", 1, 0.5, 10, pack="P", repo_commit="r@c"),
+            cand("thief", 2, 0.9, 11, pack="Q", repo_commit="r@c"),
+        ]
     )
-    b = Candidate(
-        hotkey="a",
-        uid=2,
-        pack_hash="h",
-        score=0.8,
-        qualified=True,
-        push_time=5,
-        first_seen_block=11,
+    assert d.winner_hotkey == "orig"
+
+
+def test_a_copy_stays_a_copy_after_the_owner_left() -> None:
+    # The owner's claim is history (deregistered, not a candidate any more): still the owner.
+    d = decide(
+        [cand("copy", 2, 0.9, 50, pack="P")], claims=[Claim(hotkey="gone", pack_hash="P", block=5)]
     )
-    assert decide([b, a]).winner_hotkey == "z"
+    assert d.winner_hotkey is None and d.steps[0].outcome == "copy"
+
+
+def test_same_block_claims_of_one_pack_mean_nobody_owns_it() -> None:
+    d = decide(
+        [cand("a", 1, 0.9, 7, pack="P"), cand("b", 2, 0.9, 7, pack="P"), cand("c", 3, 0.4, 9)]
+    )
+    assert d.winner_hotkey == "c"
+    assert {s.hotkey: s.outcome for s in d.steps} == {"a": "copy", "b": "copy", "c": "first"}
+
+
+def test_different_packs_in_one_block_are_walked_best_first_whatever_the_hotkey() -> None:
+    d = decide([cand("aaa", 1, 0.60, 7), cand("zzz", 2, 0.70, 7)])
+    assert d.winner_hotkey == "zzz"
+    d = decide([cand("aaa", 1, 0.70, 7), cand("zzz", 2, 0.60, 7)])
+    assert d.winner_hotkey == "aaa"
+
+
+def test_threshold_is_exact_not_float() -> None:
+    # 0.35 + 0.05 == 0.39999999999999997 in floats: a 0.40 pack must NOT take over.
+    assert 0.4 > 0.35 + 0.05  # the float trap this guards against
+    d = decide([cand("a", 1, 0.35, 1), cand("b", 2, 0.40, 2)], WinnerParams(delta=0.05))
+    assert d.winner_hotkey == "a" and d.steps[1].threshold == 0.4
+    assert must_exceed(0.35, 0.05) == to_micro(0.4) == 400_000
+    assert not beats(0.4, 0.35, 0.05) and beats(0.400001, 0.35, 0.05)
+
+
+def test_one_hotkeys_older_pack_keeps_its_date() -> None:
+    # alice's first pack (block 1) beat bob; alice's newer pack (block 9) is a new claim and does
+    # not re-date the old one: bob (block 5, +0.03) still cannot take over.
+    d = decide(
+        [
+            cand("alice", 1, 0.80, 1, pack="A1"),
+            cand("bob", 2, 0.83, 5, pack="B"),
+            cand("alice", 1, 0.84, 9, pack="A2"),
+        ]
+    )
+    assert d.winner_hotkey == "alice" and d.winner_pack_hash == "A1"

@@ -38,7 +38,7 @@ from bittensor.error_map import ErrorCode
 from bittensor.result import ChainError as SdkChainError
 from bittensor.result import ConnectionNotReady, RpcConnectionError
 
-from trajectoryrl.chain._local import check_endpoint, commitment_bytes
+from trajectoryrl.chain._local import check_endpoint, commitment_fields
 from trajectoryrl.chain._types import (
     ChainError,
     Commitment,
@@ -191,9 +191,29 @@ class BittensorChain:
         return to_metagraph(self.netuid, graph)
 
     async def commitments(self) -> dict[str, Commitment]:
-        return to_commitments(
+        """The latest commitment of each hotkey, with its block's timestamp from the chain."""
+        found = to_commitments(
             await self._call(lambda: self._client.subnets.commitments(self.netuid))
         )
+        times: dict[int, float] = {}
+        for block in sorted({c.block for c in found.values()}):
+            stamp = await self._call(lambda b=block: self._client.timestamp(b))  # type: ignore[misc]
+            times[block] = stamp.timestamp()
+        return {h: c.model_copy(update={"committed_at": times[c.block]}) for h, c in found.items()}
+
+    async def commitment_history(self) -> list[Commitment]:
+        """A node keeps only each hotkey's latest commitment: that is the history it can show
+        (the validator's store keeps the claims it has seen before)."""
+        return sorted((await self.commitments()).values(), key=lambda c: (c.block, c.hotkey))
+
+    async def block_hash(self, block: int) -> str:
+        head = await self.block()
+        if not 0 <= block <= head:
+            raise ChainError(f"block {block} does not exist yet (head {head})", "not_found")
+        found = await self._call(lambda: self._client._block_hash(block))
+        if not found:
+            raise ChainError(f"no hash for block {block}", code="not_found")
+        return str(found)
 
     async def set_weights(self, hotkey_wallet: object, weights: dict[int, float]) -> WeightsResult:
         wallet = _wallet(hotkey_wallet)
@@ -270,8 +290,7 @@ class BittensorChain:
 
     async def commit(self, hotkey_wallet: object, value: str) -> None:
         wallet = _wallet(hotkey_wallet)
-        data = commitment_bytes(value)
-        info = {"fields": [{f"Raw{len(data)}": "0x" + data.hex()}]}
+        info = {"fields": [{f"Raw{len(f)}": "0x" + f.hex()} for f in commitment_fields(value)]}
         call = bt.calls.Commitments.set_commitment(netuid=self.netuid, info=info)
         result = await self._call(
             lambda: self._client.submit_call(call, wallet, signer="hotkey")  # type: ignore[arg-type]
@@ -294,6 +313,8 @@ class BittensorChain:
 def _code(err: SdkChainError) -> str:
     if err.code == ErrorCode.NOT_REGISTERED:
         return "not_registered"
+    if err.code in (ErrorCode.RATE_LIMITED, ErrorCode.TOO_EARLY):
+        return "rate_limited"
     if err.code in (ErrorCode.NOT_FOUND, ErrorCode.SUBNET_NOT_EXISTS):
         return "not_found"
     return "rejected"

@@ -14,8 +14,10 @@ What this backend guarantees:
   registered hotkey holding a validator permit, at most once per ``weights_rate_limit``
   blocks (allowed when ``since >= limit``), to registered UIDs, finite and non-negative, not
   all zero; stored quantised to u16 as the chain does and read back normalised to sum 1;
-  endpoints (IP literal, port 1..65535) and commitments (<= 128 UTF-8 bytes) only from
-  registered hotkeys, commitments dated by their block.
+  endpoints (IP literal, port 1..65535) and commitments (at most 3 Raw fields of 128 bytes)
+  only from registered hotkeys, commitments dated by their block and timestamped by the clock
+  when written; every commitment is kept in a log (``commitment_history``), block hashes
+  derive from a random per-file genesis hash (``block_hash``).
 - **Never blocks the event loop.** Protocol methods are async and run SQLite in a thread.
 
 What it does not model: stake-weighted consensus, emissions, immunity periods, commit-reveal,
@@ -31,8 +33,10 @@ the next ``n`` set_weights calls of this handle return a failed result (code "in
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
 import math
+import os
 import sqlite3
 import threading
 import time
@@ -53,7 +57,9 @@ from trajectoryrl.chain._types import (
 T = TypeVar("T")
 
 U16_MAX = 65535
-MAX_COMMITMENT_BYTES = 128
+RAW_FIELD_BYTES = 128  # the Commitments pallet's largest Raw field
+MAX_COMMITMENT_FIELDS = 3
+MAX_COMMITMENT_BYTES = RAW_FIELD_BYTES * MAX_COMMITMENT_FIELDS
 DEFAULT_BLOCK_TIME_S = 12.0
 DEFAULT_TEMPO = 360
 DEFAULT_WEIGHTS_RATE_LIMIT = 100
@@ -87,6 +93,13 @@ CREATE TABLE IF NOT EXISTS commitments (
     value TEXT NOT NULL,
     block INTEGER NOT NULL,
     PRIMARY KEY (netuid, hotkey)
+);
+CREATE TABLE IF NOT EXISTS commitment_log (
+    netuid INTEGER NOT NULL,
+    hotkey TEXT NOT NULL,
+    value TEXT NOT NULL,
+    block INTEGER NOT NULL,
+    ts REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS weights (
     netuid INTEGER NOT NULL,
@@ -132,15 +145,22 @@ def check_endpoint(host: str, port: int) -> None:
 
 
 def commitment_bytes(value: str) -> bytes:
-    """UTF-8 bytes of a commitment, refused above the chain's 128-byte Raw field."""
+    """UTF-8 bytes of a commitment, refused above the pallet's limit (3 Raw fields of 128)."""
     data = value.encode("utf-8")
     if not data:
         raise ValueError("commitment: empty value")
     if len(data) > MAX_COMMITMENT_BYTES:
         raise ValueError(
-            f"commitment: {len(data)} bytes exceeds the {MAX_COMMITMENT_BYTES}-byte limit"
+            f"commitment: {len(data)} bytes exceeds {MAX_COMMITMENT_FIELDS} Raw fields of"
+            f" {RAW_FIELD_BYTES} bytes"
         )
     return data
+
+
+def commitment_fields(value: str) -> list[bytes]:
+    """The commitment split into the pallet's Raw fields (each at most 128 bytes)."""
+    data = commitment_bytes(value)
+    return [data[i : i + RAW_FIELD_BYTES] for i in range(0, len(data), RAW_FIELD_BYTES)]
 
 
 def quantise(weights: dict[int, float]) -> dict[int, int]:
@@ -161,12 +181,15 @@ class LocalChain:
         block_time_s: float | None = None,
         clock: Callable[[], float] = time.time,
         busy_timeout_ms: int = 10_000,
+        genesis_hash: str | None = None,
     ) -> None:
         """Open (or create) the chain file and the subnet ``netuid`` in it.
 
         ``block_time_s`` is fixed when the file is created (default 12 s); passing a different
         value for an existing file is an error, so all processes keep one clock. ``clock``
-        returns seconds (wall time by default; tests pass a fake).
+        returns seconds (wall time by default; tests pass a fake). ``genesis_hash`` (hex) is
+        fixed when the file is created, random by default (tests that compare two chains'
+        runs pass the same one).
         """
         if block_time_s is not None and not block_time_s > 0:
             raise ValueError(f"block_time_s must be positive, got {block_time_s!r}")
@@ -195,12 +218,18 @@ class LocalChain:
                 (repr(float(block_time_s or DEFAULT_BLOCK_TIME_S)),),
             )
             db.execute("INSERT OR IGNORE INTO meta VALUES ('offset', '0')")
+            # Each chain file has its own genesis hash, so two chains never share block hashes.
+            db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('genesis_hash', ?)",
+                (genesis_hash or os.urandom(32).hex(),),
+            )
             db.execute(
                 "INSERT OR IGNORE INTO subnet VALUES (?, NULL, ?, ?, ?)",
                 (netuid, DEFAULT_TEMPO, DEFAULT_WEIGHTS_RATE_LIMIT, DEFAULT_MAX_UIDS),
             )
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         self._genesis = float(meta["genesis"])
+        self._genesis_hash = str(meta["genesis_hash"])
         self.block_time_s = float(meta["block_time"])
         if block_time_s is not None and not math.isclose(block_time_s, self.block_time_s):
             self._conn.close()
@@ -428,10 +457,42 @@ class LocalChain:
         def read() -> dict[str, Commitment]:
             with self._read() as db:
                 rows = db.execute(
-                    "SELECT hotkey, value, block FROM commitments WHERE netuid=? ORDER BY hotkey",
+                    "SELECT c.hotkey, c.value, c.block, (SELECT MAX(l.ts) FROM commitment_log l"
+                    " WHERE l.netuid=c.netuid AND l.hotkey=c.hotkey AND l.block=c.block)"
+                    " FROM commitments c WHERE c.netuid=? ORDER BY c.hotkey",
                     (self.netuid,),
                 ).fetchall()
-            return {h: Commitment(hotkey=h, value=v, block=b) for h, v, b in rows}
+            return {
+                h: Commitment(hotkey=h, value=v, block=b, committed_at=t) for h, v, b, t in rows
+            }
+
+        return await self._run(read)
+
+    async def commitment_history(self) -> list[Commitment]:
+        """Every commitment ever made on this subnet, oldest first (the embedded chain keeps
+        them all; a node keeps only the latest per hotkey)."""
+
+        def read() -> list[Commitment]:
+            with self._read() as db:
+                rows = db.execute(
+                    "SELECT hotkey, value, block, ts FROM commitment_log WHERE netuid=?"
+                    " ORDER BY block, rowid",
+                    (self.netuid,),
+                ).fetchall()
+            return [Commitment(hotkey=h, value=v, block=b, committed_at=t) for h, v, b, t in rows]
+
+        return await self._run(read)
+
+    async def block_hash(self, block: int) -> str:
+        """A block's hash: sha256 of this chain's random genesis hash and the block number."""
+
+        def read() -> str:
+            with self._read() as db:
+                now = self._block_in(db)
+            if not 0 <= block <= now:
+                raise ChainError(f"block {block} does not exist yet (head {now})", "not_found")
+            digest = hashlib.sha256(f"{self._genesis_hash}|{block}".encode()).hexdigest()
+            return "0x" + digest
 
         return await self._run(read)
 
@@ -574,10 +635,15 @@ class LocalChain:
             with self._write() as db:
                 if self._uid_of(db, hotkey) is None:
                     raise ChainError(f"hotkey {hotkey} is not registered", code="not_registered")
+                block = self._block_in(db)
                 db.execute(
                     "INSERT INTO commitments VALUES (?, ?, ?, ?) ON CONFLICT (netuid, hotkey)"
                     " DO UPDATE SET value=excluded.value, block=excluded.block",
-                    (self.netuid, hotkey, value, self._block_in(db)),
+                    (self.netuid, hotkey, value, block),
+                )
+                db.execute(
+                    "INSERT INTO commitment_log VALUES (?, ?, ?, ?, ?)",
+                    (self.netuid, hotkey, value, block, float(self._clock())),
                 )
 
         await self._run(write)

@@ -43,6 +43,7 @@ class Commitment(BaseModel):
     hotkey: str
     value: str
     block: int
+    committed_at: float | None = None  # the chain's timestamp of ``block`` (unix s) when known
 
 
 class WeightsResult(BaseModel):
@@ -77,6 +78,15 @@ class Chain(Protocol):
     async def metagraph(self) -> Metagraph: ...
 
     async def commitments(self) -> dict[str, Commitment]: ...
+
+    async def commitment_history(self) -> list[Commitment]:
+        """Every commitment the chain can show, oldest first (a node keeps only the latest per
+        hotkey; the embedded chain keeps all). Each has ``committed_at``."""
+        ...
+
+    async def block_hash(self, block: int) -> str:
+        """The hash of block ``block`` (ChainError "not_found" for a future block)."""
+        ...
 
     async def set_weights(
         self, hotkey_wallet: object, weights: dict[int, float]

@@ -160,6 +160,48 @@ def _pack_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- pack commit -------------------------------------------------------------------------
+def _pack_commit(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import bittensor as bt
+
+    from trajectoryrl.chain import BittensorChain, ChainError, LocalChain
+    from trajectoryrl.miner import PublishError, commit_claim, pushed_claim
+
+    try:
+        claim = pushed_claim(args.repo, args.repo_url, remote=args.remote, branch=args.branch)
+    except PublishError as err:
+        console.print(f"[red]cannot commit[/] [{err.code}] {err}")
+        return 2
+    wallet = bt.Wallet(
+        name=args.wallet_name, hotkey=args.wallet_hotkey, path=str(args.wallet_path.expanduser())
+    )
+
+    async def run() -> Any:
+        chain: Any = (
+            LocalChain(args.chain_db, args.netuid)
+            if args.chain_db is not None
+            else BittensorChain(args.network, args.netuid)
+        )
+        try:
+            return await commit_claim(chain, wallet, wallet.hotkey.ss58_address, claim)
+        finally:
+            await chain.close()
+
+    try:
+        result = asyncio.run(run())
+    except (ChainError, ValueError) as err:
+        console.print(f"[red]commit failed[/] [{getattr(err, 'code', 'invalid')}] {err}")
+        return 2
+    state = "committed" if result.committed else "already committed"
+    console.print(f"{state} at block {result.block}")
+    console.print(f"commit    {claim.git_commit_hash}")
+    console.print(f"pack_hash {claim.pack_hash}")
+    console.print(f"value     {result.value} ({len(result.value.encode())} bytes)")
+    return 0
+
+
 def register_all(sub: Any) -> None:
     pack = sub.add_parser("pack", help="miner tools for packs").add_subparsers(
         dest="pack_cmd", required=True
@@ -183,6 +225,26 @@ def register_all(sub: Any) -> None:
     pub.add_argument("--branch", default="main")
     pub.add_argument("--no-push", action="store_true", help="commit only")
     pub.set_defaults(handler=_pack_publish)
+
+    com = pack.add_parser(
+        "commit",
+        help="commit the published claim (repo, commit, pack_hash) on chain: the submission",
+    )
+    com.add_argument("--repo", type=Path, required=True, help="the local git repository")
+    com.add_argument(
+        "--repo-url", required=True, help="the public URL validators fetch (as on GitHub)"
+    )
+    com.add_argument("--remote", default="origin")
+    com.add_argument("--branch", default="main")
+    com.add_argument("--netuid", type=int, default=11)
+    com.add_argument("--network", default="finney", help="finney | test | ws://...")
+    com.add_argument(
+        "--chain-db", type=Path, default=None, help="an embedded local chain file instead"
+    )
+    com.add_argument("--wallet-name", default="default")
+    com.add_argument("--wallet-hotkey", default="default")
+    com.add_argument("--wallet-path", type=Path, default=Path("~/.bittensor/wallets"))
+    com.set_defaults(handler=_pack_commit)
 
     audit = sub.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
         dest="audit_cmd", required=True

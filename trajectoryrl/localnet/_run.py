@@ -1,9 +1,10 @@
 """A whole subnet on one machine: embedded chain, local git forge, miners, a validator.
 
-Miners: ``strong`` (first to push), ``weak``, ``copycat`` (the strong pack, pushed later) and
-``badhash`` (a valid pack, but it claims the wrong pack_hash). Each publishes its pack to a
-bare repository whose post-receive hook records the server-side push time, serves SubmitPack
-on 127.0.0.1, and advertises its endpoint on the local chain. The validator is the real one
+Miners: ``strong`` (first to commit), ``weak``, ``copycat`` (the strong pack, committed later:
+a copy, never paid) and ``badhash`` (a valid pack, but it claims the wrong pack_hash). Each
+publishes its pack to a bare repository whose post-receive hook records the server-side push
+time, commits its claim on the local chain (the submission, one block after the previous
+miner's), serves SubmitPack on 127.0.0.1, and advertises its endpoint on the local chain. The validator is the real one
 (btauth/1 queries, git verification, the harness, first-mover, weights on the chain).
 
 With the scripted model (the default, no key needed) the strong pack plays each scenario's
@@ -28,6 +29,7 @@ from rich.table import Table
 from clawbench.pack import PolicyBundle, load_pack, pack_hash
 from trajectoryrl.chain import LocalChain
 from trajectoryrl.miner import AccessPolicy, CurrentPack, MinerServer, publish_pack
+from trajectoryrl.protocol import PackClaim, encode_claim
 from trajectoryrl.validator import ScriptedModels, Validator
 from trajectoryrl.validator._build import build_validator
 from trajectoryrl.validator._config import ValidatorConfig
@@ -176,22 +178,29 @@ async def _row_table(
 ) -> EpochReport:
     meta = {n.hotkey: n for n in (await chain.metagraph()).neurons}
     weights = await chain.weights_of(vhot)
-    scores = {r["hotkey"]: r for r in v.store.pack_scores(epoch)}
+    scores = {(r["hotkey"], r["pack_hash"]): r for r in v.store.pack_scores(epoch)}
     decision = v.store.decision(epoch)
-    steps = {s["hotkey"]: s for s in json.loads(decision["steps_json"])} if decision else {}
+    steps = (
+        {(s["hotkey"], s["pack_hash"]): s for s in json.loads(decision["steps_json"])}
+        if decision
+        else {}
+    )
     rows = []
-    subs = {r["hotkey"]: r for r in v.store.submissions(epoch)}
+    subs = {(r["hotkey"], r["pack_hash"]): r for r in v.store.submissions(epoch)}
     for ver in v.store.verifications(epoch):
         hk = ver["hotkey"]
-        sub = subs[hk]
-        sc = scores.get(hk)
+        key = (hk, ver["pack_hash"])
+        sub = subs[key]
+        sc = scores.get(key)
         parts = json.loads(sc["parts_json"])["score"] if sc else {}
-        step = steps.get(hk)
+        step = steps.get(key)
         outcome = ""
         if step:
             outcome = step["outcome"]
             if step["threshold"] is not None:
                 outcome += f" (needs > {step['threshold']:.3f})"
+            if step["outcome"] == "copy":
+                outcome += f" of {names.get(step['owner'], step['owner'] or 'a same-block tie')}"
         uid = meta[hk].uid if hk in meta else -1
         rows.append(
             EpochRow(
@@ -382,12 +391,17 @@ async def run_localnet(
         claimed = published.pack_hash
         if plan.claim_wrong_hash:  # a valid pack, but the claim names another pack's hash
             claimed = pack_hash(base["strong" if plan.pack == "weak" else "weak"])
+        current = CurrentPack(
+            repo_url=forge.as_uri(), git_commit_hash=published.commit, pack_hash=claimed
+        )
+        # The submission: the claim committed on chain after the push, one block per miner so
+        # the story's order is the chain's order.
+        await chain.commit(w, encode_claim(PackClaim(**current.model_dump())))
+        chain.advance(1)
         server = MinerServer(
             w.hotkey,
             chain.metagraph,
-            current=CurrentPack(
-                repo_url=forge.as_uri(), git_commit_hash=published.commit, pack_hash=claimed
-            ),
+            current=current,
             policy=AccessPolicy(metagraph_refresh_s=1.0),
         )
         port = await server.start("127.0.0.1", 0)

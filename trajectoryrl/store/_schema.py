@@ -110,6 +110,76 @@ MIGRATIONS: list[str] = [
     CREATE INDEX ledger_day ON ledger (day);
     CREATE INDEX ledger_month ON ledger (month);
     """,
+    # 2 -> 3: claims are on-chain commitments. A hotkey may hold several claims (an older pack
+    # keeps its standing when a newer one is committed), so per-epoch rows are keyed by
+    # (epoch, hotkey, pack_hash); first_seen (receipt-time precedence) is replaced by claims
+    # (commitment blocks, the same for every validator); server-side push times are persisted
+    # per (repo, commit) so they survive restarts and the forge's events window.
+    """
+    CREATE TABLE submissions_v3 (
+        epoch INTEGER NOT NULL,
+        hotkey TEXT NOT NULL,
+        uid INTEGER NOT NULL,
+        repo_url TEXT NOT NULL,
+        commit_hash TEXT NOT NULL,
+        pack_hash TEXT NOT NULL,
+        received_block INTEGER NOT NULL,
+        received_at REAL NOT NULL,
+        PRIMARY KEY (epoch, hotkey, pack_hash)
+    );
+    INSERT INTO submissions_v3 SELECT * FROM submissions;
+    DROP TABLE submissions;
+    ALTER TABLE submissions_v3 RENAME TO submissions;
+    CREATE TABLE verifications_v3 (
+        epoch INTEGER NOT NULL,
+        hotkey TEXT NOT NULL,
+        ok INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        pack_hash TEXT NOT NULL DEFAULT '',
+        push_time REAL,
+        warnings TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (epoch, hotkey, pack_hash)
+    );
+    INSERT INTO verifications_v3
+        SELECT epoch, hotkey, ok, reason, detail, COALESCE(pack_hash, ''), push_time, warnings
+        FROM verifications;
+    DROP TABLE verifications;
+    ALTER TABLE verifications_v3 RENAME TO verifications;
+    CREATE TABLE pack_scores_v3 (
+        epoch INTEGER NOT NULL,
+        hotkey TEXT NOT NULL,
+        pack_hash TEXT NOT NULL,
+        final REAL NOT NULL,
+        qualified INTEGER NOT NULL,
+        evaluator_failed INTEGER NOT NULL,
+        parts_json TEXT NOT NULL,
+        PRIMARY KEY (epoch, hotkey, pack_hash)
+    );
+    INSERT INTO pack_scores_v3 SELECT * FROM pack_scores;
+    DROP TABLE pack_scores;
+    ALTER TABLE pack_scores_v3 RENAME TO pack_scores;
+    DROP TABLE first_seen;
+    -- Every claim seen on chain: the first commitment of a pack by a hotkey (per registration).
+    CREATE TABLE claims (
+        hotkey TEXT NOT NULL,
+        registered_block INTEGER NOT NULL,
+        pack_hash TEXT NOT NULL,
+        repo_url TEXT NOT NULL,
+        commit_hash TEXT NOT NULL,
+        block INTEGER NOT NULL,
+        committed_at REAL NOT NULL,
+        PRIMARY KEY (hotkey, registered_block, pack_hash)
+    );
+    CREATE INDEX claims_pack ON claims (pack_hash);
+    CREATE TABLE push_times (
+        repo_url TEXT NOT NULL,
+        commit_hash TEXT NOT NULL,
+        push_time REAL NOT NULL,
+        source TEXT NOT NULL,
+        PRIMARY KEY (repo_url, commit_hash)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -128,35 +128,22 @@ class Store:
         block: int,
         received_at: float = 0.0,
     ) -> None:
+        """The claims this epoch works on (asked again after a restart: the first row stays)."""
         with self.transaction() as c:
-            # Asked again in the same epoch (a restart): the same pack keeps its first receipt,
-            # so a crash never makes a submission look later than it was.
             c.execute(
-                "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (epoch, hotkey) DO UPDATE SET "
-                "received_block = CASE WHEN submissions.pack_hash = excluded.pack_hash "
-                "THEN submissions.received_block ELSE excluded.received_block END, "
-                "received_at = CASE WHEN submissions.pack_hash = excluded.pack_hash "
-                "THEN submissions.received_at ELSE excluded.received_at END, "
-                "uid = excluded.uid, repo_url = excluded.repo_url, "
-                "commit_hash = excluded.commit_hash, pack_hash = excluded.pack_hash",
+                "INSERT OR IGNORE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (epoch, hotkey, uid, repo_url, commit_hash, pack_hash, block, received_at),
             )
 
-    def first_received(self, hotkey: str, pack_hash: str) -> tuple[int, float] | None:
-        """(block, unix time) at which this validator first received this (hotkey, pack)."""
-        rows = self.query(
-            "SELECT received_block, received_at FROM submissions WHERE hotkey = ? AND pack_hash = ? "
-            "ORDER BY received_block LIMIT 1",
-            (hotkey, pack_hash),
-        )
-        return None if not rows else (int(rows[0][0]), float(rows[0][1]))
-
     def submissions(self, epoch: int) -> list[sqlite3.Row]:
-        return self.query("SELECT * FROM submissions WHERE epoch = ? ORDER BY hotkey", (epoch,))
+        return self.query(
+            "SELECT * FROM submissions WHERE epoch = ? ORDER BY hotkey, pack_hash", (epoch,)
+        )
 
     def verifications(self, epoch: int) -> list[sqlite3.Row]:
-        return self.query("SELECT * FROM verifications WHERE epoch = ? ORDER BY hotkey", (epoch,))
+        return self.query(
+            "SELECT * FROM verifications WHERE epoch = ? ORDER BY hotkey, pack_hash", (epoch,)
+        )
 
     def pack_scores(self, epoch: int, *, include_left_out: bool = False) -> list[sqlite3.Row]:
         """The epoch's pack scores. A pack whose evaluation failed on the validator's side
@@ -164,7 +151,7 @@ class Store:
         it has no verdict, so it is listed only when asked for."""
         where = "" if include_left_out else " AND evaluator_failed = 0"
         return self.query(
-            f"SELECT * FROM pack_scores WHERE epoch = ?{where} ORDER BY hotkey",
+            f"SELECT * FROM pack_scores WHERE epoch = ?{where} ORDER BY hotkey, pack_hash",
             (epoch,),
         )
 
@@ -207,12 +194,12 @@ class Store:
                     int(ok),
                     reason,
                     detail,
-                    pack_hash,
+                    pack_hash or "",
                     push_time,
                     json.dumps(warnings or []),
                 ),
             )
-            if pack_json is not None and pack_hash is not None:
+            if pack_json is not None and pack_hash:
                 c.execute("INSERT OR IGNORE INTO packs VALUES (?, ?)", (pack_hash, pack_json))
 
     def last_ok_verification(self, hotkey: str, pack_hash: str) -> sqlite3.Row | None:
@@ -227,29 +214,70 @@ class Store:
         rows = self.query("SELECT pack_json FROM packs WHERE pack_hash = ?", (pack_hash,))
         return str(rows[0]["pack_json"]) if rows else None
 
-    # -- first-mover records --------------------------------------------------------------
-    def first_seen(
+    # -- claims (on-chain commitments) ----------------------------------------------------
+    def record_claim(
         self,
         hotkey: str,
-        pack_hash: str,
-        uid: int,
         registered_block: int,
-        push_time: float,
+        pack_hash: str,
+        repo_url: str,
+        commit_hash: str,
         block: int,
-    ) -> tuple[float, int]:
-        """Record (once) when this hotkey's pack was first seen; return the stored
-        (push_time, first_seen_block). A re-registration (new registered_block) starts afresh."""
+        committed_at: float,
+    ) -> None:
+        """Remember a commitment seen on chain. A pack claimed again by the same hotkey (same
+        registration) keeps its earliest block: re-committing never re-dates a claim."""
         with self.transaction() as c:
             c.execute(
-                "INSERT OR IGNORE INTO first_seen VALUES (?, ?, ?, ?, ?, ?)",
-                (hotkey, pack_hash, uid, registered_block, push_time, block),
+                "INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (hotkey, registered_block, pack_hash) DO UPDATE SET "
+                "repo_url = CASE WHEN excluded.block < claims.block THEN excluded.repo_url "
+                "ELSE claims.repo_url END, "
+                "commit_hash = CASE WHEN excluded.block < claims.block THEN excluded.commit_hash "
+                "ELSE claims.commit_hash END, "
+                "committed_at = CASE WHEN excluded.block < claims.block "
+                "THEN excluded.committed_at ELSE claims.committed_at END, "
+                "block = MIN(claims.block, excluded.block)",
+                (hotkey, registered_block, pack_hash, repo_url, commit_hash, block, committed_at),
             )
-            row = c.execute(
-                "SELECT push_time, first_seen_block FROM first_seen "
-                "WHERE hotkey = ? AND pack_hash = ? AND registered_block = ?",
-                (hotkey, pack_hash, registered_block),
-            ).fetchone()
-        return float(row["push_time"]), int(row["first_seen_block"])
+
+    def claims(self) -> list[sqlite3.Row]:
+        """Every claim seen, oldest first."""
+        return self.query("SELECT * FROM claims ORDER BY block, hotkey, pack_hash")
+
+    def verified_claims(self, up_to_epoch: int) -> list[sqlite3.Row]:
+        """Claims that verified in some epoch up to ``up_to_epoch`` (the ownership history)."""
+        return self.query(
+            "SELECT c.* FROM claims c WHERE EXISTS (SELECT 1 FROM verifications v "
+            "WHERE v.hotkey = c.hotkey AND v.pack_hash = c.pack_hash AND v.ok = 1 "
+            "AND v.epoch <= ?) ORDER BY c.block, c.hotkey, c.pack_hash",
+            (up_to_epoch,),
+        )
+
+    # -- server-side push times, per (repo, commit) ---------------------------------------
+    def push_time(self, repo_url: str, commit_hash: str) -> tuple[float, str] | None:
+        """(unix seconds, source) of the earliest push time recorded for this commit."""
+        rows = self.query(
+            "SELECT push_time, source FROM push_times WHERE repo_url = ? AND commit_hash = ?",
+            (repo_url, commit_hash),
+        )
+        return None if not rows else (float(rows[0][0]), str(rows[0][1]))
+
+    def record_push_time(
+        self, repo_url: str, commit_hash: str, when: float, source: str
+    ) -> tuple[float, str]:
+        """Persist a forge's push time (the earliest answer wins) and return what is stored."""
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO push_times VALUES (?, ?, ?, ?) ON CONFLICT (repo_url, commit_hash) "
+                "DO UPDATE SET source = CASE WHEN excluded.push_time < push_times.push_time "
+                "THEN excluded.source ELSE push_times.source END, "
+                "push_time = MIN(push_times.push_time, excluded.push_time)",
+                (repo_url, commit_hash, float(when), source),
+            )
+        stored = self.push_time(repo_url, commit_hash)
+        assert stored is not None
+        return stored
 
     # -- evaluation cache -----------------------------------------------------------------
     def cached_evaluation(self, cache_key: str) -> tuple[str, bytes] | None:

@@ -1,11 +1,13 @@
 """The validator: epoch loop, evaluation, first-mover decision and weights."""
 
+from trajectoryrl.validator._collect import ChainClaims, GitVerifier, MinerQuerier
 from trajectoryrl.validator._daemon import (
     EpochParams,
     Validator,
     episode_seeds,
     epoch_of,
     epoch_seed,
+    epoch_start_block,
 )
 from trajectoryrl.validator._evaluator import HarnessEvaluator, ModelFactory, cache_key
 from trajectoryrl.validator._metrics import Metrics
@@ -22,6 +24,9 @@ from trajectoryrl.validator._types import (
 )
 
 __all__ = [
+    "ChainClaims",
+    "GitVerifier",
+    "MinerQuerier",
     "EpisodeOutcome",
     "Difference",
     "EpochParams",
@@ -40,6 +45,7 @@ __all__ = [
     "Verifier",
     "epoch_of",
     "epoch_seed",
+    "epoch_start_block",
     "reconcile_epoch",
     "episode_seeds",
 ]

@@ -20,7 +20,7 @@ from trajectoryrl.audit import AuditLog
 from trajectoryrl.chain import Chain
 from trajectoryrl.ledger import BudgetGuard, Ledger, Provider, load_providers
 from trajectoryrl.store import Store
-from trajectoryrl.validator._collect import GitVerifier, MinerQuerier
+from trajectoryrl.validator._collect import ChainClaims, GitVerifier, MinerQuerier
 from trajectoryrl.validator._config import ConfigError, ValidatorConfig
 from trajectoryrl.validator._daemon import EpochParams, Validator
 from trajectoryrl.validator._evaluator import HarnessEvaluator, ModelFactory
@@ -115,6 +115,7 @@ async def build_validator(
         GitCache,
         GitHubForge,
         LocalForge,
+        PersistedForge,
         SubmissionVerifier,
         UnknownPushPolicy,
         VerifyContext,
@@ -169,7 +170,7 @@ async def build_validator(
             )
         ctx = VerifyContext(
             cache=GitCache(state / "repos", local_network=cfg.local_network),
-            forge=forge,
+            forge=PersistedForge(forge, store),
             unknown_push_policy=UnknownPushPolicy.ACCEPT_PROVISIONALLY
             if cfg.push_time_unknown == "accept"
             else UnknownPushPolicy.REJECT,
@@ -177,7 +178,8 @@ async def build_validator(
         verifier = GitVerifier(SubmissionVerifier(ctx))
     if source is None:
         signer = wallet if isinstance(wallet, str) else wallet.hotkey
-        source = MinerQuerier(signer, hotkey, timeout_s=cfg.query_timeout_s, metrics=metrics)
+        live = MinerQuerier(signer, hotkey, timeout_s=cfg.query_timeout_s, metrics=metrics)
+        source = ChainClaims(chain, live, epoch_blocks=cfg.epoch_blocks, metrics=metrics)
     return Validator(
         chain=chain,
         wallet=wallet,

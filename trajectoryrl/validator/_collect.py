@@ -1,5 +1,5 @@
-"""The production collaborators of the epoch loop: ask miners over signed HTTP, verify
-submissions with the git/forge checks."""
+"""The production collaborators of the epoch loop: claims from on-chain commitments (checked
+against the miners' live SubmitPack answers), verified with the git/forge checks."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 import aiohttp
 import structlog
 
-from trajectoryrl.chain import Metagraph
-from trajectoryrl.protocol import SubmitPack, query_miner
+from trajectoryrl.chain import Chain, Metagraph
+from trajectoryrl.protocol import SubmitPack, decode_claim, query_miner
 from trajectoryrl.validator._metrics import Metrics
 from trajectoryrl.validator._types import Received, Verified
 from trajectoryrl.verify import SubmissionVerifier
@@ -20,7 +20,9 @@ log = structlog.get_logger("trajectoryrl.collect")
 
 class MinerQuerier:
     """SubmitPack to every neuron that advertises an endpoint (except ourselves), concurrently.
-    A miner that times out, refuses or answers unsigned simply has no submission this epoch."""
+    A miner that times out, refuses or answers unsigned simply has no answer this epoch. The
+    answers are the live channel: ``ChainClaims`` compares them with the commitments, they
+    never decide anything (``commit_block`` is -1: not a claim)."""
 
     def __init__(
         self,
@@ -64,6 +66,8 @@ class MinerQuerier:
                             repo_url=str(a.repo_url),
                             git_commit_hash=str(a.git_commit_hash),
                             pack_hash=str(a.pack_hash),
+                            commit_block=-1,
+                            committed_at=0.0,
                         )
                     )
                 else:
@@ -79,6 +83,71 @@ class MinerQuerier:
 
             await asyncio.gather(*(ask(n) for n in targets))
         return sorted(out, key=lambda r: r.uid)
+
+
+class ChainClaims:
+    """The claims are the hotkeys' commitments on chain (``trl1`` claims, see
+    ``trajectoryrl.protocol.encode_claim``), each dated by its block and the chain's timestamp
+    of that block: the same facts for every validator, whatever it heard from miners and when.
+
+    An epoch's claims are those committed **before its first block**: a claim committed during
+    the epoch counts from the next one, so validators collecting at different moments of the
+    epoch work on the same set.
+
+    ``live`` (SubmitPack) is asked too: an answer that disagrees with the hotkey's latest claim
+    is counted and logged (``submitpack_disagrees``), never used. A miner that does not answer
+    loses nothing: its commitment stands."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        live: Any = None,
+        *,
+        epoch_blocks: int,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.chain = chain
+        self.live = live
+        self.epoch_blocks = epoch_blocks
+        self.metrics = metrics or Metrics()
+
+    async def collect(self, metagraph: Metagraph, epoch: int) -> list[Received]:
+        uids = {n.hotkey: n.uid for n in metagraph.neurons}
+        out: list[Received] = []
+        latest: dict[str, Received] = {}
+        start = epoch * self.epoch_blocks
+        for c in await self.chain.commitment_history():
+            claim = decode_claim(c.value)
+            if claim is None or c.hotkey not in uids or c.committed_at is None:
+                continue
+            if c.block >= start:
+                continue  # committed during (or after) this epoch's first block: next epoch
+            sub = Received(
+                hotkey=c.hotkey,
+                uid=uids[c.hotkey],
+                repo_url=claim.repo_url,
+                git_commit_hash=claim.git_commit_hash,
+                pack_hash=claim.pack_hash,
+                commit_block=c.block,
+                committed_at=c.committed_at,
+            )
+            out.append(sub)
+            latest[c.hotkey] = sub
+        if self.live is not None:
+            try:
+                answers = await self.live.collect(metagraph, epoch)
+            except Exception as err:  # the live channel is advisory: never fail the epoch on it
+                log.warning("live_channel_failed", error=type(err).__name__)
+                answers = []
+            for a in answers:
+                mine = latest.get(a.hotkey)
+                if mine is None or (a.pack_hash, a.git_commit_hash) != (
+                    mine.pack_hash,
+                    mine.git_commit_hash,
+                ):
+                    self.metrics.rejections.labels(reason="submitpack_disagrees").inc()
+                    log.info("submitpack_disagrees", hotkey=a.hotkey, committed=mine is not None)
+        return out
 
 
 class GitVerifier:

@@ -39,7 +39,8 @@ from trajectoryrl.validator._types import (
     Verified,
     Verifier,
 )
-from trajectoryrl.winner import Candidate, Decision, WinnerParams, decide
+from trajectoryrl.verify import VerifyError, check_repo_url
+from trajectoryrl.winner import Candidate, Claim, Decision, WinnerParams, decide
 
 log = structlog.get_logger("trajectoryrl.validator")
 
@@ -60,15 +61,76 @@ def epoch_of(block: int, epoch_blocks: int) -> int:
     return block // epoch_blocks
 
 
-def epoch_seed(netuid: int, epoch: int) -> int:
-    """The epoch's seed: every validator derives the same one from public facts."""
-    digest = hashlib.sha256(f"trajectoryrl|{netuid}|{epoch}".encode()).digest()
-    return int.from_bytes(digest[:4], "big")
+def epoch_start_block(epoch: int, epoch_blocks: int) -> int:
+    return epoch * epoch_blocks
 
 
-def episode_seeds(netuid: int, epoch: int, count: int) -> list[int]:
-    base = epoch_seed(netuid, epoch)
-    return [(base + i) % 2**32 for i in range(count)]
+def epoch_seed(netuid: int, epoch: int, start_block_hash: str) -> int:
+    """The epoch's seed, from the hash of the epoch's first block: every validator derives the
+    same one, and nobody can compute it before that block exists."""
+    material = f"trajectoryrl|{netuid}|{epoch}|{start_block_hash.lower()}".encode()
+    return int.from_bytes(hashlib.sha256(material).digest()[:4], "big")
+
+
+def episode_seeds(seed: int, count: int) -> list[int]:
+    return [(seed + i) % 2**32 for i in range(count)]
+
+
+def claim_key(row: Any) -> str:
+    """How a claim is named in the audit log: a hotkey may hold several claims."""
+    return f"{row['hotkey']}/{str(row['pack_hash'])[:16]}"
+
+
+def epoch_candidates(
+    store: Store, epoch: int, metagraph: Metagraph | None = None
+) -> tuple[list[Candidate], list[Claim]]:
+    """The epoch's scored claims as first-mover candidates, and every claim ever verified (the
+    ownership history). With a metagraph, claims of hotkeys gone since are left out and UIDs
+    are the current ones; without, the UIDs recorded with the epoch's submissions (reconcile)."""
+    blocks = {(r["hotkey"], r["pack_hash"]): r for r in store.submissions(epoch)}
+    neurons = metagraph.by_hotkey() if metagraph is not None else None
+    candidates = []
+    for row in store.pack_scores(epoch):
+        sub = blocks.get((row["hotkey"], row["pack_hash"]))
+        if sub is None:
+            continue
+        uid = int(sub["uid"])
+        if neurons is not None:
+            n = neurons.get(row["hotkey"])
+            if n is None:
+                continue  # deregistered since: nobody to pay
+            uid = n.uid
+        candidates.append(
+            Candidate(
+                hotkey=row["hotkey"],
+                uid=uid,
+                pack_hash=row["pack_hash"],
+                score=float(row["final"]),
+                qualified=bool(row["qualified"]),
+                block=int(sub["received_block"]),
+                repo_commit=repo_commit_key(sub["repo_url"], sub["commit_hash"]),
+            )
+        )
+    claims = [
+        Claim(
+            hotkey=c["hotkey"],
+            pack_hash=c["pack_hash"],
+            block=int(c["block"]),
+            repo_commit=repo_commit_key(c["repo_url"], c["commit_hash"]),
+        )
+        for c in store.verified_claims(epoch)
+    ]
+    return candidates, claims
+
+
+def repo_commit_key(repo_url: str, commit: str) -> str:
+    """The published commit as an ownership key: the repository's canonical key (GitHub owner
+    and name case-folded, ``.git`` dropped) and the commit."""
+    try:
+        key = check_repo_url(repo_url, local_network=True).key
+    except VerifyError:
+        key = repo_url
+    return f"{key}@{commit}"
 
 
 class Validator:
@@ -132,8 +194,10 @@ class Validator:
 
     async def run_epoch(self, epoch: int, block: int) -> str:
         """Run (or resume) one epoch; returns its final status."""
-        seed = epoch_seed(self.chain.netuid, epoch)
-        self.store.begin_epoch(epoch, seed, block)
+        if self.store.epoch(epoch) is None:
+            start = epoch_start_block(epoch, self.params.epoch_blocks)
+            seed = epoch_seed(self.chain.netuid, epoch, await self.chain.block_hash(start))
+            self.store.begin_epoch(epoch, seed, block)
         started = self.clock()
         status = self.store.epoch(epoch)["status"]  # type: ignore[index]
         self._audit_committed(epoch)
@@ -156,11 +220,25 @@ class Validator:
     async def _collect(self, epoch: int) -> None:
         metagraph = await self.chain.metagraph()
         block = metagraph.block
-        received = await self.source.collect(metagraph, epoch)
-        now = self.clock()
-        commitments = await self._commitments()
-        for sub in received:
-            with self.store.transaction():
+        neurons = metagraph.by_hotkey()
+        # The claims on chain now join the claims already known: a hotkey's older claim keeps
+        # its standing (and its block) when the hotkey commits a newer pack.
+        for sub in await self.source.collect(metagraph, epoch):
+            n = neurons.get(sub.hotkey)
+            if n is None or sub.commit_block < n.registered_block:
+                continue  # a commitment made under an earlier registration of this hotkey
+            self.store.record_claim(
+                sub.hotkey,
+                n.registered_block,
+                sub.pack_hash,
+                sub.repo_url,
+                sub.git_commit_hash,
+                sub.commit_block,
+                sub.committed_at,
+            )
+        standing = self._standing_claims(metagraph)
+        with self.store.transaction():
+            for sub in standing:
                 self.store.record_submission(
                     epoch,
                     sub.hotkey,
@@ -168,54 +246,46 @@ class Validator:
                     sub.repo_url,
                     sub.git_commit_hash,
                     sub.pack_hash,
-                    block,
-                    now,
+                    sub.commit_block,
+                    sub.committed_at,
                 )
         self.audit.append_once(
             epoch,
             "submissions",
-            {"block": block, "submissions": [s.model_dump() for s in received]},
+            {"block": block, "submissions": [s.model_dump() for s in standing]},
         )
-        verified = await asyncio.gather(
-            *(self._verify_one(epoch, sub, metagraph, commitments, block) for sub in received)
-        )
-        log.debug("verification_done", epoch=epoch, results=dict(verified))
+        verified = await asyncio.gather(*(self._verify_one(epoch, sub) for sub in standing))
+        log.debug("verification_done", epoch=epoch, results=verified)
         self.store.set_epoch_status(epoch, "collected")
         self._audit_committed(epoch)
 
-    async def _commitments(self) -> dict[str, Any]:
-        try:
-            return dict(await self.chain.commitments())
-        except ChainError as err:
-            # Falling back to "no commitments" only ever makes a miner look later, never earlier.
-            log.warning("commitments_unavailable", error=str(err))
-            return {}
+    def _standing_claims(self, metagraph: Metagraph) -> list[Received]:
+        """The epoch's claims: every claim known whose hotkey is still registered under the
+        registration that made it. Deregistering (or re-registering) ends a hotkey's standing;
+        being offline, or committing a newer pack, does not."""
+        neurons = metagraph.by_hotkey()
+        out = []
+        for c in self.store.claims():
+            n = neurons.get(c["hotkey"])
+            if n is None or n.registered_block != c["registered_block"]:
+                continue
+            out.append(
+                Received(
+                    hotkey=c["hotkey"],
+                    uid=n.uid,
+                    repo_url=c["repo_url"],
+                    git_commit_hash=c["commit_hash"],
+                    pack_hash=c["pack_hash"],
+                    commit_block=c["block"],
+                    committed_at=c["committed_at"],
+                )
+            )
+        return out
 
-    def _submitted_at(self, sub: Received, commitments: dict[str, Any], block: int) -> float:
-        """When the submission was made: the first time we received it, or an earlier on-chain
-        commitment of the same pack by the same hotkey (mapped from blocks by block time)."""
-        first = self.store.first_received(sub.hotkey, sub.pack_hash)
-        at = first[1] if first else self.clock()
-        c = commitments.get(sub.hotkey)
-        if c is not None and sub.pack_hash in str(getattr(c, "value", "")):
-            blocks_ago = max(0, block - int(c.block))
-            at = min(at, self.clock() - blocks_ago * self.params.block_time_s)
-        return at
-
-    async def _verify_one(
-        self,
-        epoch: int,
-        sub: Received,
-        metagraph: Metagraph,
-        commitments: dict[str, Any],
-        block: int,
-    ) -> tuple[str, str]:
-        neuron = metagraph.by_hotkey().get(sub.hotkey)
-        if neuron is None or neuron.uid != sub.uid:
-            self.store.record_verification(epoch, sub.hotkey, ok=False, reason="not_registered")
-            self.metrics.rejections.labels(reason="not_registered").inc()
-            return sub.hotkey, "not_registered"
-        result = await self.verifier.verify(sub, self._submitted_at(sub, commitments, block))
+    async def _verify_one(self, epoch: int, sub: Received) -> tuple[str, str, str]:
+        # The commitment's block time is the submission time: the commit must have been public
+        # (pushed) before it, the same test on every validator.
+        result = await self.verifier.verify(sub, sub.committed_at)
         if not result.ok and result.validator_side:
             # Our failure (forge down, rate limit): a pack already verified for this hotkey
             # keeps its standing; a new one waits for a later epoch. Never a miner's zero.
@@ -229,31 +299,21 @@ class Validator:
                     push_time=earlier["push_time"],
                     warnings=[*result.warnings, f"validator_side:{result.reason}"],
                 )
-        with self.store.transaction():
-            self.store.record_verification(
-                epoch,
-                sub.hotkey,
-                ok=result.ok,
-                reason=result.reason,
-                detail=result.detail,
-                pack_hash=sub.pack_hash,
-                push_time=result.push_time,
-                warnings=result.warnings,
-                pack_json=result.pack_json,
-            )
-            if result.ok and result.push_time is not None:
-                self.store.first_seen(
-                    sub.hotkey,
-                    sub.pack_hash,
-                    neuron.uid,
-                    neuron.registered_block,
-                    result.push_time,
-                    block,
-                )
+        self.store.record_verification(
+            epoch,
+            sub.hotkey,
+            ok=result.ok,
+            reason=result.reason,
+            detail=result.detail,
+            pack_hash=sub.pack_hash,
+            push_time=result.push_time,
+            warnings=result.warnings,
+            pack_json=result.pack_json,
+        )
         if not result.ok:
             self.metrics.rejections.labels(reason=result.reason).inc()
         log.info("verified", epoch=epoch, hotkey=sub.hotkey, ok=result.ok, reason=result.reason)
-        return sub.hotkey, result.reason
+        return sub.hotkey, sub.pack_hash, result.reason
 
     # -- step 2: evaluation ---------------------------------------------------------------
     def _evaluation_order(self, rows: list[Any]) -> list[Any]:
@@ -274,9 +334,18 @@ class Validator:
 
     async def _evaluate(self, epoch: int) -> str:
         ok_rows = [r for r in self.store.verifications(epoch) if r["ok"]]
-        already = {r["hotkey"] for r in self.store.pack_scores(epoch, include_left_out=True)}
-        todo = [r for r in self._evaluation_order(ok_rows) if r["hotkey"] not in already]
-        seeds = episode_seeds(self.chain.netuid, epoch, self.params.seeds_per_scenario)
+        already = {
+            (r["hotkey"], r["pack_hash"])
+            for r in self.store.pack_scores(epoch, include_left_out=True)
+        }
+        todo = [
+            r
+            for r in self._evaluation_order(ok_rows)
+            if (r["hotkey"], r["pack_hash"]) not in already
+        ]
+        epoch_row = self.store.epoch(epoch)
+        assert epoch_row is not None
+        seeds = episode_seeds(int(epoch_row["seed"]), self.params.seeds_per_scenario)
 
         async def one(row: Any) -> PackEvaluation:
             pack_json = self.store.pack_json(row["pack_hash"])
@@ -332,7 +401,7 @@ class Validator:
             return "no_weights"
         for row, ev in failed:
             self._carry_over_or_leave_out(epoch, row, ev)
-        scores = {r["hotkey"]: r["final"] for r in self.store.pack_scores(epoch)}
+        scores = {claim_key(r): r["final"] for r in self.store.pack_scores(epoch)}
         log.debug("scores", epoch=epoch, scores=scores)
         self.store.set_epoch_status(epoch, "evaluated")
         self._audit_committed(epoch)
@@ -373,36 +442,11 @@ class Validator:
     async def _decide(self, epoch: int) -> str:
         metagraph = await self.chain.metagraph()
         neurons = metagraph.by_hotkey()
-        verifs = {r["hotkey"]: r for r in self.store.verifications(epoch)}
-        candidates = []
-        for row in self.store.pack_scores(epoch):
-            n = neurons.get(row["hotkey"])
-            v = verifs.get(row["hotkey"])
-            if n is None or v is None or v["push_time"] is None:
-                continue  # deregistered since, or no server-side push time: cannot rank it
-            push_time, first_block = self.store.first_seen(
-                row["hotkey"],
-                row["pack_hash"],
-                n.uid,
-                n.registered_block,
-                float(v["push_time"]),
-                metagraph.block,
-            )
-            candidates.append(
-                Candidate(
-                    hotkey=row["hotkey"],
-                    uid=n.uid,
-                    pack_hash=row["pack_hash"],
-                    score=float(row["final"]),
-                    qualified=bool(row["qualified"]),
-                    push_time=push_time,
-                    first_seen_block=first_block,
-                )
-            )
+        candidates, claims = epoch_candidates(self.store, epoch, metagraph)
         owner_uid = None
         if metagraph.owner_hotkey and metagraph.owner_hotkey in neurons:
             owner_uid = neurons[metagraph.owner_hotkey].uid
-        decision = decide(candidates, self.params.winner, owner_uid=owner_uid)
+        decision = decide(candidates, self.params.winner, owner_uid=owner_uid, claims=claims)
         steps = json.dumps([s.model_dump() for s in decision.steps], sort_keys=True)
         with self.store.transaction():
             self.store.record_decision(
@@ -434,19 +478,19 @@ class Validator:
         self.audit.append_once(
             epoch,
             "verification",
-            {"results": {r["hotkey"]: r["reason"] for r in self.store.verifications(epoch)}},
+            {"results": {claim_key(r): r["reason"] for r in self.store.verifications(epoch)}},
         )
         if status == "collected":
             return
         decision = self.store.decision(epoch)
         scores: dict[str, Any] = {
             "scores": {
-                r["hotkey"]: {"final": r["final"], "qualified": bool(r["qualified"])}
+                claim_key(r): {"final": r["final"], "qualified": bool(r["qualified"])}
                 for r in self.store.pack_scores(epoch)
             }
         }
         left_out = {
-            r["hotkey"]: json.loads(r["parts_json"]).get("left_out", "")
+            claim_key(r): json.loads(r["parts_json"]).get("left_out", "")
             for r in self.store.pack_scores(epoch, include_left_out=True)
             if r["evaluator_failed"]
         }

@@ -13,6 +13,7 @@ from clawbench.scenario import Scenario, instantiate
 from clawbench.scoring import EpisodeScore, ScoringParams, aggregate, score_episode
 from clawbench.trajectory import Trajectory
 from trajectoryrl.store import Store
+from trajectoryrl.validator._daemon import epoch_candidates
 from trajectoryrl.winner import Candidate, WinnerParams, decide
 
 SCORE_TOLERANCE = 1e-9
@@ -64,10 +65,8 @@ def reconcile_epoch(
     candidates: list[Candidate] = []
     n_episodes = 0
     rows = store.pack_scores(epoch)
-    first_seen = {
-        (r["hotkey"], r["pack_hash"]): r
-        for r in store.query("SELECT * FROM first_seen ORDER BY registered_block")
-    }
+    recorded_candidates, claims = epoch_candidates(store, epoch)
+    dated = {(c.hotkey, c.pack_hash): c for c in recorded_candidates}
     for row in rows:
         parts = json.loads(row["parts_json"])
         scores: list[EpisodeScore] = []
@@ -119,22 +118,14 @@ def reconcile_epoch(
                     recomputed={"final": pack.final, "qualified": pack.qualified},
                 )
             )
-        fs = first_seen.get((row["hotkey"], row["pack_hash"]))
-        if fs is None:
-            diffs.append(Difference(what="first_seen_missing", subject=row["hotkey"]))
+        claim = dated.get((row["hotkey"], row["pack_hash"]))
+        if claim is None:
+            diffs.append(Difference(what="claim_missing", subject=row["hotkey"]))
             continue
         candidates.append(
-            Candidate(
-                hotkey=row["hotkey"],
-                uid=int(fs["uid"]),
-                pack_hash=row["pack_hash"],
-                score=pack.final,
-                qualified=pack.qualified,
-                push_time=float(fs["push_time"]),
-                first_seen_block=int(fs["first_seen_block"]),
-            )
+            claim.model_copy(update={"score": pack.final, "qualified": pack.qualified})
         )
-    decision = decide(candidates, winner_params, owner_uid=owner_uid)
+    decision = decide(candidates, winner_params, owner_uid=owner_uid, claims=claims)
     recorded = store.decision(epoch)
     if recorded is None:
         diffs.append(Difference(what="decision_missing", subject=f"epoch {epoch}"))

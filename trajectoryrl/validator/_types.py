@@ -10,7 +10,8 @@ from trajectoryrl.chain import Metagraph
 
 
 class Received(BaseModel):
-    """A miner's SubmitPack answer, as received (unverified)."""
+    """A miner's claim as committed on chain (unverified): the commitment's block and the
+    chain's timestamp of that block are the submission time, the same for every validator."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -19,6 +20,8 @@ class Received(BaseModel):
     repo_url: str
     git_commit_hash: str
     pack_hash: str
+    commit_block: int
+    committed_at: float  # unix seconds, the chain's timestamp of commit_block
 
 
 class Verified(BaseModel):
@@ -61,7 +64,7 @@ class PackEvaluation(BaseModel):
 
 
 class SubmissionSource(Protocol):
-    """Asks every serving miner for its current submission (SubmitPack), concurrently."""
+    """The claims on chain now (``ChainClaims``: commitments, checked against SubmitPack)."""
 
     async def collect(self, metagraph: Metagraph, epoch: int) -> list[Received]: ...
 

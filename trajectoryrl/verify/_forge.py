@@ -242,3 +242,37 @@ class LocalForge:
         if result is None:
             return PushTimeUnknown(reason="push_not_found")
         return PushTime(when=result, source="local_hook")
+
+
+# -- persisted push times -------------------------------------------------------------------
+class PushTimeStore(Protocol):
+    """Where push times are kept (the validator's ``Store``)."""
+
+    def push_time(self, repo_url: str, commit_hash: str) -> tuple[float, str] | None: ...
+
+    def record_push_time(
+        self, repo_url: str, commit_hash: str, when: float, source: str
+    ) -> tuple[float, str]: ...
+
+
+class PersistedForge:
+    """A forge whose answers are recorded once per (repository, commit) and reused: a push time
+    learnt while GitHub's events window still held it survives restarts and the window."""
+
+    def __init__(self, forge: Forge, store: PushTimeStore) -> None:
+        self.forge = forge
+        self.store = store
+
+    async def push_time(self, repo_url: str, commit: str) -> PushTime | PushTimeUnknown:
+        try:
+            key = check_repo_url(repo_url, local_network=True).key
+        except VerifyError as err:
+            return PushTimeUnknown(reason="unsupported_url", detail=str(err.reason))
+        known = self.store.push_time(key, commit)
+        if known is not None:
+            return PushTime(when=known[0], source=known[1], detail="recorded")
+        found = await self.forge.push_time(repo_url, commit)
+        if isinstance(found, PushTime):
+            when, source = self.store.record_push_time(key, commit, found.when, found.source)
+            return PushTime(when=when, source=source, detail=found.detail)
+        return found

@@ -201,14 +201,15 @@ class GitCache:
             lock = self._locks[key] = asyncio.Lock()
         return lock
 
-    async def sync(self, ref: RepoRef) -> Path:
+    async def sync(self, ref: RepoRef, *, force: bool = False) -> Path:
         """Make the mirror of ``ref`` current (default-branch HEAD and all branches); returns
         its directory. Concurrent callers for one repository share one fetch; a fetch within
-        ``fetch_ttl_s`` is reused."""
+        ``fetch_ttl_s`` is reused unless ``force``."""
         path = self.path_for(ref)
         async with self._lock(ref.key):
             at = self._fetched_at.get(ref.key)
-            if at is not None and self._clock() - at < self.limits.fetch_ttl_s and path.is_dir():
+            recent = at is not None and self._clock() - at < self.limits.fetch_ttl_s
+            if recent and not force and path.is_dir():
                 return path
             fresh = not path.is_dir()
             if fresh:

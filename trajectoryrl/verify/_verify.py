@@ -138,7 +138,15 @@ async def _verify(sub: Submission, ctx: VerifyContext) -> VerificationResult:
         raise VerifyError(Reason.PACK_HASH_MALFORMED, "pack_hash is not 64 lowercase hex")
     ref = check_repo_url(sub.repo_url, local_network=ctx.cache.local_network)
     path = await ctx.cache.sync(ref)
-    await ctx.cache.check_commit(path, commit)
+    try:
+        await ctx.cache.check_commit(path, commit)
+    except VerifyError as err:
+        if err.reason not in (Reason.COMMIT_NOT_FOUND, Reason.COMMIT_UNREACHABLE):
+            raise
+        # A mirror reused from a recent fetch may predate the push: a verdict against the
+        # miner needs a fresh fetch (else validators with different cache ages disagree).
+        path = await ctx.cache.sync(ref, force=True)
+        await ctx.cache.check_commit(path, commit)
     raw = await ctx.cache.read_file(path, commit, PACK_FILE)
     pack, canonical = parse_pack_bytes(raw, claimed, max_pack_bytes=ctx.max_pack_bytes)
     committed = await ctx.cache.committer_time(path, commit)

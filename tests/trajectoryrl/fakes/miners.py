@@ -27,6 +27,8 @@ class PackMiners:
                 repo_url="file:///x",
                 git_commit_hash="a" * 40,
                 pack_hash=pack_hash(p),
+                commit_block=int(self.push_times.get(h, float(uids[h]))),
+                committed_at=self.push_times.get(h, float(uids[h])),
             )
             for h, p in sorted(self.packs.items())
         ]
