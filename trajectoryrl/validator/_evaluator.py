@@ -165,7 +165,12 @@ class HarnessEvaluator:
                 for attempt in range(self.episode_retries + 1):
                     model = self.model_factory(instance, pack)
                     traj = await run_episode(
-                        instance, pack, model, self.sandbox, pack_hash=pack_hash
+                        instance,
+                        pack,
+                        model,
+                        self.sandbox,
+                        pack_hash=pack_hash,
+                        context_tokens=self.provider.context_limit if self.provider else None,
                     )
                     await asyncio.to_thread(self._meter, traj, key, hotkey, epoch)
                     if not traj.termination.evaluator_failed:
