@@ -407,3 +407,51 @@ async def test_a_stop_request_ends_after_the_current_step_and_a_restart_resumes(
     again = make(tmp_path, chain, miners, scores)
     assert await again.run_epoch(0, 0) == "weights_set"
     assert len(again.store.submissions(0)) == 1
+
+
+def _rewrite(path: Path, lines: list[str]) -> None:
+    """A forger's rewrite: entries edited and every hash and link recomputed."""
+    from trajectoryrl.audit._log import GENESIS, AuditEntry
+
+    prev, out = GENESIS, []
+    for seq, raw in enumerate(lines):
+        entry = AuditEntry.model_validate_json(raw)
+        entry = entry.model_copy(update={"seq": seq, "prev": prev, "hash": ""})
+        entry = entry.model_copy(update={"hash": entry.compute_hash()})
+        out.append(entry.model_dump_json() + "\n")
+        prev = entry.hash
+    path.write_text("".join(out))
+
+
+async def test_the_audit_head_is_anchored_so_a_cut_or_rewritten_log_is_caught(
+    tmp_path: Path,
+) -> None:
+    """Attack: cutting the log to its first lines, or rewriting a decision and recomputing
+    every hash, passed `audit verify` (the chain alone is self-consistent)."""
+    from trajectoryrl.cli import main as cli_main
+
+    chain, scores = FakeChain(), Scores()
+    miners = Miners(chain)
+    v = make(tmp_path, chain, miners, scores)
+    scores.by_pack = {"strong": 0.8, "weak": 0.5}
+    miners.submit("alice", "strong", push_time=100)
+    miners.submit("bob", "weak", push_time=150)
+    for _ in range(2):
+        assert await _epoch(v, chain) == "weights_set"
+    anchor = v.store.audit_anchor()
+    assert anchor == (v.audit.last_seq, v.audit.head)  # the last committed step's entry
+    path = v.audit.path
+    lines = path.read_text().splitlines(keepends=True)
+    args = ["audit", "verify", "--state-dir", str(tmp_path)]
+    assert verify_log(path, anchor=anchor) == [] and cli_main(args) == 0
+
+    path.write_text("".join(lines[:3]))  # cut the tail
+    assert [p.code for p in verify_log(path, anchor=anchor)] == ["anchor_missing"]
+    assert cli_main(args) == 1
+
+    forged = [ln.replace('"winner_hotkey":"alice"', '"winner_hotkey":"bob"') for ln in lines]
+    assert forged != lines
+    _rewrite(path, forged)
+    assert verify_log(path) == []  # the chain alone is fooled
+    assert [p.code for p in verify_log(path, anchor=anchor)] == ["anchor_mismatch"]
+    assert cli_main(args) == 1

@@ -60,7 +60,9 @@ class World:
         return bare, commit, digest
 
     def ctx(self) -> VerifyContext:
-        limits = GitLimits(**{"fetch_timeout_s": 5.0, **self.limits})
+        limits = GitLimits(
+            **{"fetch_timeout_s": 60.0, **self.limits}
+        )  # generous: a loaded CI machine
         return VerifyContext(
             cache=GitCache(self.cache_dir, local_network=True, limits=limits),
             forge=LocalForge(),

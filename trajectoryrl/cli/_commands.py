@@ -24,9 +24,16 @@ def _state_args(p: argparse.ArgumentParser) -> None:
 # -- audit -------------------------------------------------------------------------------
 def _audit_verify(args: argparse.Namespace) -> int:
     from trajectoryrl.audit import verify_log
+    from trajectoryrl.store import Store
 
     path = args.state_dir / "audit.jsonl" if args.log is None else args.log
-    problems = verify_log(path, expected_head=args.head)
+    anchor = None
+    db = args.state_dir / "state.db"
+    if db.exists():  # the validator's store anchors the log's head after each step
+        store = Store(db)
+        anchor = store.audit_anchor()
+        store.close()
+    problems = verify_log(path, expected_head=args.head, anchor=anchor)
     if not problems:
         console.print(f"[green]audit log intact[/]: {path}")
         return 0
@@ -100,12 +107,15 @@ def _reconcile(args: argparse.Namespace) -> int:
         Store(args.state_dir / "state.db"),
         args.epoch,
         load_suite(args.suite_dir),
+        owner_uid=args.owner_uid,
         chain_weights=chain_weights,
     )
     console.print(
         f"epoch {result.epoch}: {result.packs} packs, {result.episodes} episodes re-scored; "
         f"recomputed winner {result.winner}, weights {result.weights}"
     )
+    for note in result.notes:
+        console.print(f"note: {note}")
     if result.ok:
         console.print("[green]reconciled: no differences[/]")
         return 0
@@ -283,6 +293,12 @@ def register_all(sub: Any) -> None:
     )
     rc.add_argument("--netuid", type=int, default=11)
     rc.add_argument("--validator-hotkey", default="", help="whose weights on the chain to compare")
+    rc.add_argument(
+        "--owner-uid",
+        type=int,
+        default=None,
+        help="the subnet owner's UID (burn); default: the one a burned decision names",
+    )
     rc.set_defaults(handler=_reconcile)
 
     ln = sub.add_parser(

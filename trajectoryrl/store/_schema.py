@@ -180,6 +180,15 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (repo_url, commit_hash)
     );
     """,
+    # 3 -> 4: the audit log's head, anchored after each committed step's entries, so a cut
+    # tail or a rewrite with recomputed hashes is caught by `audit verify`.
+    """
+    CREATE TABLE audit_anchor (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        head TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -359,6 +359,20 @@ class Store:
         rows = self.query("SELECT * FROM decisions WHERE epoch = ?", (epoch,))
         return rows[0] if rows else None
 
+    def anchor_audit(self, seq: int, head: str) -> None:
+        """Remember the audit log's last entry (its seq and hash): the log alone cannot show
+        that its tail was cut or that it was rewritten with recomputed hashes."""
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO audit_anchor (id, seq, head) VALUES (1, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, head = excluded.head",
+                (seq, head),
+            )
+
+    def audit_anchor(self) -> tuple[int, str] | None:
+        rows = self.query("SELECT seq, head FROM audit_anchor WHERE id = 1")
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
     def latest_decision(self) -> sqlite3.Row | None:
         rows = self.query("SELECT * FROM decisions ORDER BY epoch DESC LIMIT 1")
         return rows[0] if rows else None

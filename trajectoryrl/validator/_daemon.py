@@ -467,10 +467,22 @@ class Validator:
         return "decided" if decision.weights else "no_weights"
 
     # -- the audit trail of committed steps ------------------------------------------------
+    def _anchor(self) -> None:
+        """Anchor the audit log's last entry in the store: `audit verify` then catches a cut
+        tail or a rewrite with recomputed hashes, which the hash chain alone cannot show."""
+        if self.audit.last_seq >= 0:
+            self.store.anchor_audit(self.audit.last_seq, self.audit.head)
+
     def _audit_committed(self, epoch: int) -> None:
         """Append (once each, in step order) the entries of every step the store has committed,
         built from the store, so an entry lost to a kill after its step's commit is written on
-        restart with the content an uninterrupted run would have written."""
+        restart with the content an uninterrupted run would have written; then anchor them."""
+        try:
+            self._audit_steps(epoch)
+        finally:
+            self._anchor()
+
+    def _audit_steps(self, epoch: int) -> None:
         row = self.store.epoch(epoch)
         if row is None or row["status"] == "collecting":
             return
@@ -542,6 +554,7 @@ class Validator:
                     "attempt": attempt,
                 },
             )
+            self._anchor()
             self.metrics.weights_set.labels(result="ok" if success else "failed").inc()
             if success:
                 log.info("weights_set", epoch=epoch, weights=weights)

@@ -1,6 +1,6 @@
 """The sandbox's world server: JSON lines on stdin, JSON lines on stdout (standard library only).
 
-It runs as PID 1 of a locked container (docker/sandbox.Dockerfile) and answers one episode:
+It runs as PID 1 of a locked container (sandbox.Dockerfile beside it) and answers one episode:
 
     {"id": n, "op": "init", "world_input": {...}, "real_workspace": {path: text} | null,
      "exec_timeout_s": 30}
