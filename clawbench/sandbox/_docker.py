@@ -45,8 +45,8 @@ _SCENARIO_CODES = ("fixture_invalid", "world_input_invalid", "bad_workspace_path
 
 
 def default_image() -> str:
-    """The sandbox image tag for this harness version."""
-    return f"{_build.IMAGE_NAME}:{HARNESS_VERSION}"
+    """The sandbox image tag for this harness version and this engine code."""
+    return _build.default_tag()
 
 
 def build_sandbox_image(
