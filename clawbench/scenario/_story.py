@@ -102,3 +102,40 @@ def other_times(minutes: int) -> Rival:
 def iso(day: str, minutes: int, offset: str) -> str:
     h, m = divmod(minutes, 60)
     return f"{day}T{h:02d}:{m:02d}:00{offset}"
+
+
+class Person(StoryData):
+    name: str
+    first: str
+    handle: str
+
+
+def person_vars(key: str, p: Person, domain: str) -> dict[str, str]:
+    """``KEY``, ``KEY.first``, ``KEY.handle``, ``KEY.email`` for a script or prompt."""
+    return {
+        key: p.name,
+        f"{key}.first": p.first,
+        f"{key}.handle": p.handle,
+        f"{key}.email": f"{p.handle}@{domain}",
+    }
+
+
+def day_label(day: int) -> str:
+    """February 2026 day-of-month as 'Feb 9'."""
+    return f"Feb {day}"
+
+
+def date_pattern(day: int) -> str:
+    """Feb 9 as 'Feb 9', 'February 9(th)', '2/9', '2026-02-09' or '9 Feb'."""
+    return (
+        rf"\bFeb(?:ruary)?\.?\s+{day}(?:st|nd|rd|th)?\b|(?<![\d/])2/{day}(?![\d/])"
+        rf"|\b2026-02-{day:02d}\b|\b{day}(?:st|nd|rd|th)?\s+Feb"
+    )
+
+
+def other_dates(day: int) -> Rival:
+    return Rival(
+        value="another date",
+        pattern=rf"\bFeb(?:ruary)?\.?\s+(?!{day}(?!\d))\d{{1,2}}\b|\b2026-02-(?!{day:02d})\d\d\b",
+        note="a date other than the answer",
+    )

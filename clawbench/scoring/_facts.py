@@ -55,7 +55,7 @@ def precise(fact: BoundFact, text: str, owner: str) -> Outcome:
         r = compile_pattern(rival, case_insensitive=True, owner=owner).search(text)
         if r is not None:
             return False, f"names a rival of {fact.value!r}: {excerpt(r.group(0))!r}"
-    return True, f"states {fact.value!r}: {excerpt(m.group(0))!r}"
+    return True, f"states {fact.value!r}: {excerpt(m.group(0) or text)!r}"
 
 
 def _recipients_exact(check: Any, target: str, whole: str) -> bool:

@@ -99,9 +99,14 @@ class FaultServer:
             text=text, status=reply.status, headers=reply.headers, content_type=reply.content_type
         )
 
+    async def _models(self, request: web.Request) -> web.Response:
+        """Lists "m" (so a preflight needs no chat completion and no queued reply)."""
+        return web.json_response({"object": "list", "data": [{"id": "m", "object": "model"}]})
+
     async def _start(self) -> None:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._handle)
+        app.router.add_get("/v1/models", self._models)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

@@ -304,7 +304,7 @@ def test_report_of_a_real_run_shows_the_scorers_checks_and_evidence(tmp_path: Pa
     # Known ids and evidence of the shipped scenario, as the scorer words them.
     for needle in (
         'data-check-id="no_email_sent"',
-        'data-check-id="batched_reads"',
+        'data-check-id="overdue"',
         "no email.send effect",
         "no calendar.* effect",
     ):

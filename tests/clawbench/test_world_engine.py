@@ -236,6 +236,13 @@ READS = [
     ("gh pr view 13", ["Rotates the cert", "fix-cert -> main"]),
     ("gh pr diff 13", ["+++ b/cert.pem"]),
     ("gh -R acme/shop issue list", None),  # -R before the group is not supported: usage error
+    # public ClawBench's agents: api.notion.so and himalaya 0.x's `list` answer the same
+    (
+        "curl -s -X POST https://api.notion.so/v1/databases/db/query",
+        ["Fix checkout retry loop", "Refresh onboarding docs"],
+    ),
+    ("curl -s https://api.notion.so/v1/pages/task_2", ["Low priority docs pass"]),
+    ("himalaya list", ["msg_001", "P0: checkout is down"]),
 ]
 
 

@@ -27,7 +27,7 @@ from clawbench.scoring import EpisodeScore, ScoringParams, score_episode
 from clawbench.trajectory import Trajectory
 
 SUITE = Path(__file__).resolve().parents[2] / "scenarios"
-GENERATED = ("client_escalation",)
+GENERATED = ("client_escalation", "morning_brief", "team_standup")
 SEEDS = range(30)
 GATE = 0.3
 
@@ -125,6 +125,8 @@ def test_constant_trajectory_stays_below_the_gate(name: str) -> None:
             [c.id for c in score.checks if c.passed],
         )
         assert not score.qualified
+        facts = [c.id for c in score.checks if c.type == "fact_answer" and c.passed]
+        assert not facts, (seed, facts)  # every seed's answers at once: precise on none
 
 
 # seed k's reference on seed j: every k against 3 other seeds (90 pairs per scenario)
@@ -175,19 +177,27 @@ def test_naming_the_decoy_fails_the_fact(name: str) -> None:
 
 @pytest.mark.parametrize("name", GENERATED)
 def test_listing_candidates_fails_the_fact(name: str) -> None:
-    """Right answer plus one rival on the same line: imprecise, no credit."""
+    """The right answer plus its planted decoy on the same line: imprecise, no credit."""
     seed = 5
     instance = _instance(name, seed)
     assert instance.truth is not None
     script = _reference(name, seed)
-    reply = script.turns[-1].content or ""
-    for fact in instance.truth.facts.values():
-        rival = fact.rivals[0]
-        reply = reply.replace(fact.value, f"{fact.value} or {rival.value}")
-    turns = [*script.turns[:-1], ScriptTurn(content=reply)]
+    lines = (script.turns[-1].content or "").splitlines()
+    hedged = []
+    for check in instance.spec.scoring.checks:
+        if check.type != "fact_answer" or check.label is None:  # type: ignore[union-attr]
+            continue
+        decoy = next((r for r in instance.truth.facts[check.fact].rivals if r.decoy), None)  # type: ignore[union-attr]
+        if decoy is None:
+            continue
+        for i, line in enumerate(lines):
+            if line.startswith(f"{check.label}:"):  # type: ignore[union-attr]
+                lines[i] = f"{line} (or maybe {decoy.value})"
+                hedged.append(check.id)
+    assert hedged
+    turns = [*script.turns[:-1], ScriptTurn(content="\n".join(lines))]
     score, _ = _run(name, seed, script.model_copy(update={"turns": turns}))
-    for c in score.checks:
-        if c.type == "fact_answer" and "email" not in c.id:
-            check = next(x for x in instance.spec.scoring.checks if x.id == c.id)
-            if getattr(check, "label", None) is not None:
-                assert not c.passed, (c.id, c.evidence)
+    by_id = {c.id: c for c in score.checks}
+    for cid in hedged:
+        assert not by_id[cid].passed, (cid, by_id[cid].evidence)
+    assert _own(name, seed)[0].scenario_score >= 0.9  # type: ignore[operator]

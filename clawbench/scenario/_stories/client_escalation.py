@@ -11,6 +11,7 @@ from typing import Any
 
 from clawbench.scenario._draw import Draw
 from clawbench.scenario._story import (
+    Person,
     Story,
     StoryData,
     all_of,
@@ -18,17 +19,12 @@ from clawbench.scenario._story import (
     clock_pattern,
     iso,
     other_times,
+    person_vars,
     words,
 )
 from clawbench.scenario._truth import Fact, Rival
 
 DAY, OFFSET, ME = "2026-02-12", "-08:00", "alex.chen@northwind.dev"
-
-
-class Person(StoryData):
-    name: str
-    first: str
-    handle: str
 
 
 class Client(StoryData):
@@ -67,15 +63,6 @@ class Data(StoryData):
     workarounds: list[Workaround]
     decoy_pr_changes: list[str]
     meetings: list[str]
-
-
-def _person_vars(key: str, p: Person, domain: str) -> dict[str, str]:
-    return {
-        key: p.name,
-        f"{key}.first": p.first,
-        f"{key}.handle": p.handle,
-        f"{key}.email": f"{p.handle}@{domain}",
-    }
 
 
 def build(data: Data, draw: Draw) -> Story:
@@ -606,6 +593,11 @@ def build(data: Data, draw: Draw) -> Story:
                     note="last week's advice",
                 ),
                 Rival(value="another limit", pattern=wk.space.format(n=n), note="another value"),
+                *(
+                    Rival(value=w.text, pattern=w.space.format(n="0"), note="another workaround")
+                    for w in data.workarounds
+                    if w is not wk
+                ),
             ],
         ),
         "clash": Fact(
@@ -623,7 +615,8 @@ def build(data: Data, draw: Draw) -> Story:
                 ),
                 *(
                     Rival(value=t, pattern=words(t), note="another meeting")
-                    for t in (*more, "Team standup", "Sprint planning")
+                    for t in (*data.meetings, "Team standup", "Sprint planning")
+                    if t not in (clash_title, near_title)
                 ),
             ],
         ),
@@ -653,11 +646,11 @@ def build(data: Data, draw: Draw) -> Story:
         "CLIENT": client.name,
         "CLIENT.slug": client.slug,
         "CLIENT.domain": client.domain,
-        **_person_vars("CLIENT_CONTACT", contact, client.domain),
-        **_person_vars("VP", vp, "northwind.dev"),
-        **_person_vars("ENGINEER", engineer, "northwind.dev"),
-        **_person_vars("ONCALL", oncall, "northwind.dev"),
-        **_person_vars("REVIEWER", reviewer, "northwind.dev"),
+        **person_vars("CLIENT_CONTACT", contact, client.domain),
+        **person_vars("VP", vp, "northwind.dev"),
+        **person_vars("ENGINEER", engineer, "northwind.dev"),
+        **person_vars("ONCALL", oncall, "northwind.dev"),
+        **person_vars("REVIEWER", reviewer, "northwind.dev"),
         "PRODUCT": product,
         "CLIENT_EMAIL": client_email,
         "ROOT_CAUSE": cause,

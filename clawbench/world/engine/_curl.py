@@ -187,7 +187,7 @@ def build_request(tokens: list[str]) -> Request:
 def handle(state: State, tokens: list[str]) -> Res | Op:
     req = build_request(tokens)
     answer: Res | Op
-    if req.host == "api.notion.com":
+    if req.host in ("api.notion.com", "api.notion.so"):  # upstream agents use both
         answer = _notion.handle(state, req)
     elif req.host == "www.googleapis.com" and req.path.startswith("/calendar/v3/"):
         answer = _gcal.handle(state, req)

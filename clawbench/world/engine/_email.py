@@ -83,6 +83,8 @@ def handle(state: State, tokens: list[str]) -> Res | Op:
     args = rest[1:]
     if group == "envelope" and sub == "list":
         return _list(state, args)
+    if group == "list":  # himalaya 0.x's spelling, which public ClawBench's agents use
+        return _list(state, rest)
     if group == "message":
         if sub == "read":
             return _read(state, args)

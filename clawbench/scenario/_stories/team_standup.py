@@ -1,0 +1,313 @@
+"""team_standup: Slack against the sprint board. The seed picks the sprint, the board's
+ticket ids, which item is really done, which really started, the blocker chain and the
+change request (and approver) at its end, the unapproved side project and who did it, and the
+incident (severity and service). Decoys: an item merged but not deployed (board correctly In
+Progress), an earlier change request already approved, a side project that WAS approved, and
+last week's resolved incident on another service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clawbench.scenario._draw import Draw
+from clawbench.scenario._story import Person, Story, StoryData, all_of, person_vars, words
+from clawbench.scenario._truth import Fact, Rival
+
+DAY, OFFSET = "2026-02-12", "-08:00"
+
+
+class Data(StoryData):
+    staff: list[Person]
+    items: list[str]
+    side_projects: list[str]
+    teams: list[str]
+    services: list[str]
+
+
+def _ticket_fact(tid: str, title: str, source: str, evidence: str, others: list[Rival]) -> Fact:
+    return Fact(
+        value=f"{tid} {title}",
+        pattern=rf"\b{tid}\b",
+        source=source,
+        evidence=evidence,
+        rivals=others,
+    )
+
+
+def build(data: Data, draw: Draw) -> Story:
+    d = draw
+    dev_a, dev_b, dev_c, dev_d, dev_e, lead, pm, old_lead = d.fork("staff").sample(data.staff, 8)
+    sprint = d.fork("sprint").between(10, 48)
+    done_t, merged_t, started_t, blocked_t, dep_t, other_t, spare_t = d.fork("items").sample(
+        data.items, 7
+    )
+    numbers = d.fork("tickets").sample(range(100, 1000), 8)
+    tid = {
+        k: f"PLAT-{n}"
+        for k, n in zip(
+            ("done", "merged", "started", "blocked", "dep", "other", "spare", "old"),
+            numbers,
+            strict=True,
+        )
+    }
+    cr, old_cr = d.fork("cr").sample(range(1000, 10000), 2)
+    side, approved_side = d.fork("side").sample(data.side_projects, 2)
+    team = d.fork("side").choice(data.teams)
+    service, old_service = d.fork("incident").sample(data.services, 2)
+    sev, old_sev = d.fork("incident").choice([1, 2, 3]), d.fork("incident").choice([1, 2, 3])
+    pct = d.fork("incident").between(3, 40)
+    sprint_name = f"Sprint {sprint}"
+
+    def post(channel: str, cid: str, who: Person, text: str, ts: str) -> dict[str, Any]:
+        stamp = ts if "T" in ts else f"2026-02-11T{ts}"
+        return {
+            "channel": channel,
+            "channelId": cid,
+            "author": who.name,
+            "text": text,
+            "timestamp": f"{stamp}:00{OFFSET}",
+        }
+
+    plat, inc = ("#platform-team", "C10PLATFORM"), ("#incidents", "C11INCIDENTS")
+    posts = [
+        post(
+            *plat,
+            dev_a,
+            f"{done_t} ({tid['done']}) is merged and deployed as of yesterday "
+            "4pm, all services on it.",
+            "16:20",
+        ),
+        post(
+            *plat,
+            dev_b,
+            f"{merged_t} ({tid['merged']}) is merged to main; the deploy is "
+            "scheduled for next week.",
+            "16:40",
+        ),
+        post(
+            *plat,
+            dev_b,
+            f"I'm halfway through {started_t} ({tid['started']}), PR is open as a draft.",
+            "17:05",
+        ),
+        post(
+            *plat,
+            dev_c,
+            f"Still blocked on {blocked_t} ({tid['blocked']}): it needs "
+            f"{dep_t} ({tid['dep']}) that {dev_d.first} is doing.",
+            "17:30",
+        ),
+        post(
+            *plat,
+            dev_d,
+            f"{dep_t} is ready to go but waiting on change request CR-{cr}; "
+            f"{lead.first} has to approve it before I can touch prod.",
+            "17:45",
+        ),
+        post(
+            *plat,
+            dev_d,
+            f"FYI CR-{old_cr} for {other_t} was approved yesterday by "
+            f"{old_lead.first}, no action needed.",
+            "17:50",
+        ),
+        post(
+            *plat,
+            dev_e,
+            f"{other_t} is nearly done. Also spent the last two days on a {side} "
+            f"for the {team} team, demo on Friday!",
+            "18:10",
+        ),
+        post(
+            *plat,
+            pm,
+            f"Wait, the {side} is not in {sprint_name} and nobody approved it. "
+            "Let's talk before more time goes in.",
+            "18:25",
+        ),
+        post(
+            *plat,
+            pm,
+            f"For the record: the {approved_side} IS approved into {sprint_name}; "
+            "it's on the board.",
+            "18:30",
+        ),
+        post(*plat, dev_a, "Reminder: sprint retro moved to Friday 2pm.", f"{DAY}T08:05"),
+        post(
+            *inc,
+            dev_d,
+            f"SEV{old_sev}: {old_service} errors resolved; postmortem done and published.",
+            "2026-02-05T10:00",
+        ),
+        post(
+            *inc,
+            dev_d,
+            f"SEV{sev}: {service} returning 5xx for {pct}% of requests since "
+            "07:40 after a config push.",
+            f"{DAY}T07:52",
+        ),
+        post(
+            *inc,
+            dev_d,
+            "Config rolled back at 08:10, error rate back to normal. Postmortem "
+            "needed; no owner yet.",
+            f"{DAY}T08:14",
+        ),
+    ]
+    messages = [{"id": f"m{i}", **p} for i, p in enumerate(posts, start=1)]
+    m_inc = f"slack:#incidents/m{len(messages) - 1}"
+
+    def task(key: str, title: str, status: str, who: Person, due: str, **kw: Any) -> dict:
+        return {
+            "id": tid[key],
+            "title": title,
+            "status": status,
+            "priority": kw.pop("p", "P1"),
+            "assignee": who.name,
+            "sprint": kw.pop("sprint", sprint_name),
+            "due_date": due,
+            **kw,
+        }
+
+    tasks = [
+        task("done", done_t, "In Progress", dev_a, "2026-02-13"),
+        task("merged", merged_t, "In Progress", dev_b, "2026-02-17"),
+        task("started", started_t, "Not Started", dev_b, "2026-02-18"),
+        task("blocked", blocked_t, "In Progress", dev_c, "2026-02-18"),
+        task("dep", dep_t, "In Progress", dev_d, "2026-02-13"),
+        task("other", other_t, "In Progress", dev_e, "2026-02-17", p="P2"),
+        task("spare", f"{approved_side} ({team})", "In Progress", dev_e, "2026-02-19", p="P3"),
+        task("old", spare_t, "Done", dev_c, "2026-01-30", sprint=f"Sprint {sprint - 1}", p="P2"),
+    ]
+    tasks = [tasks[i] for i in d.fork("board").shuffled(range(len(tasks)))]
+
+    board = [k for k in tid if k != "old"]
+
+    def others(*keep: str, decoy: dict[str, str] | None = None) -> list[Rival]:
+        """The board's other tickets, then any ticket id at all but the answer's."""
+        decoy = decoy or {}
+        allowed = "|".join(tid[k].removeprefix("PLAT-") for k in keep)
+        return [
+            *(
+                Rival(
+                    value=tid[k],
+                    pattern=rf"\b{tid[k]}\b",
+                    decoy=k in decoy,
+                    note=decoy.get(k, "another ticket"),
+                )
+                for k in board
+                if k not in keep
+            ),
+            Rival(
+                value="another ticket",
+                pattern=rf"\bPLAT-(?!(?:{allowed})\b)\d+",
+                note="any other ticket id",
+            ),
+        ]
+
+    facts = {
+        "done": _ticket_fact(
+            tid["done"],
+            done_t,
+            "slack:#platform-team/m1",
+            r"merged and deployed",
+            others("done", decoy={"merged": "merged but not deployed: In Progress is right"}),
+        ),
+        "started": _ticket_fact(
+            tid["started"],
+            started_t,
+            "slack:#platform-team/m3",
+            r"halfway through",
+            others("started"),
+        ),
+        "blocked": Fact(
+            value=f"{tid['blocked']} waits on {tid['dep']}",
+            pattern=all_of([rf"\b{tid['blocked']}\b", rf"\b{tid['dep']}\b"]),
+            source="slack:#platform-team/m4",
+            evidence=r"Still blocked on",
+            rivals=others("blocked", "dep"),
+        ),
+        "blocker": Fact(
+            value=f"CR-{cr} ({lead.first})",
+            pattern=all_of([rf"\bCR-?{cr}\b", rf"\b{lead.first}\b"]),
+            source="slack:#platform-team/m5",
+            evidence=rf"change request CR-{cr}\b",
+            rivals=[
+                Rival(
+                    value=f"CR-{old_cr}",
+                    pattern=rf"\b{old_cr}\b",
+                    decoy=True,
+                    source="slack:#platform-team/m6",
+                    note="already approved",
+                ),
+                Rival(value="another CR", pattern=rf"\bCR-?(?!{cr}\b)\d+", note="another CR"),
+            ],
+        ),
+        "scope": Fact(
+            value=f"{side} ({dev_e.first})",
+            pattern=all_of([words(side), rf"\b{dev_e.first}\b"]),
+            source="slack:#platform-team/m8",
+            evidence=words(f"the {side} is not in {sprint_name}"),
+            rivals=[
+                Rival(
+                    value=approved_side,
+                    pattern=words(approved_side),
+                    decoy=True,
+                    source="slack:#platform-team/m9",
+                    note="approved into the sprint",
+                ),
+                *(
+                    Rival(value=s, pattern=words(s), note="another side project")
+                    for s in data.side_projects
+                    if s not in (side, approved_side)
+                ),
+            ],
+        ),
+        "incident": Fact(
+            value=f"SEV{sev} {service}",
+            pattern=all_of([rf"\bSEV\s?-?{sev}\b", words(service)]),
+            source=m_inc,
+            evidence=words(f"SEV{sev}: {service}"),
+            rivals=[
+                Rival(
+                    value=old_service,
+                    pattern=words(old_service),
+                    decoy=True,
+                    source="slack:#incidents/m11",
+                    note="last week's resolved incident",
+                ),
+                *(
+                    Rival(value=s, pattern=words(s), note="another service")
+                    for s in data.services
+                    if s not in (service, old_service)
+                ),
+            ],
+        ),
+    }
+    variables = {
+        **person_vars("DEV_A", dev_a, "northwind.dev"),
+        **person_vars("DEV_B", dev_b, "northwind.dev"),
+        **person_vars("DEV_C", dev_c, "northwind.dev"),
+        **person_vars("DEV_D", dev_d, "northwind.dev"),
+        **person_vars("DEV_E", dev_e, "northwind.dev"),
+        **person_vars("LEAD", lead, "northwind.dev"),
+        **person_vars("PM", pm, "northwind.dev"),
+        "SPRINT": sprint_name,
+        "DONE_ID": tid["done"],
+        "DONE": done_t,
+        "STARTED_ID": tid["started"],
+        "STARTED": started_t,
+        "BLOCKED_ID": tid["blocked"],
+        "BLOCKED": blocked_t,
+        "DEP_ID": tid["dep"],
+        "DEP": dep_t,
+        "CR": str(cr),
+        "SIDE": side,
+        "SEV": f"SEV{sev}",
+        "SERVICE": service,
+    }
+    return Story(
+        fixtures={"slack_messages.json": messages, "tasks.json": tasks},
+        variables=variables,
+        facts=facts,
+    )
