@@ -253,13 +253,20 @@ async def bench(args: argparse.Namespace, work: Path) -> tuple[list[Run], Models
     )
     runs.append(await _timed("epoch N again (same seeds)", again, models, epoch, block))
 
-    # The next epoch brings a new seed: the cache must not answer for it.
+    # The next epoch brings a new seed (from its first block's hash): the cache must not answer
+    # for it. A fresh state with fewer miners serving, so only their claims are standing.
     miners.serving = set(sorted(miners.packs)[: args.new_seed_miners])
     now[0] += EPOCH_BLOCKS * chain.block_time_s
-    runs.append(
-        await _timed("epoch N+1 (new seed)", first, models, epoch + 1, chain.current_block())
+    third = _validator(
+        chain, Store(work / "state-3.db"), work / "audit-3.jsonl", miners, evaluator, args.seeds
     )
-    seeds = episode_seeds(NETUID, epoch, args.seeds), episode_seeds(NETUID, epoch + 1, args.seeds)
+    runs.append(
+        await _timed("epoch N+1 (new seed)", third, models, epoch + 1, chain.current_block())
+    )
+    seeds = tuple(
+        episode_seeds(int(s.epoch(e)["seed"]), args.seeds)  # type: ignore[index]
+        for s, e in ((store, epoch), (third.store, epoch + 1))
+    )
     assert not set(seeds[0]) & set(seeds[1]), "consecutive epochs must not share seeds"
     rows = store.pack_scores(epoch)
     finals = [float(r["final"]) for r in rows]

@@ -9,7 +9,7 @@ endpoint through the official client), ``ScriptedModel`` (replays a ``Script`` i
 from clawbench.agent._loop import EffectiveLimits, effective_limits, offered_tools, run_episode
 from clawbench.agent._openai import OpenAIModel, retry_after_s
 from clawbench.agent._prompt import build_system_prompt
-from clawbench.agent._redact import redact
+from clawbench.agent._redact import public_endpoint, redact
 from clawbench.agent._script import (
     Script,
     ScriptExpectation,
@@ -41,6 +41,7 @@ __all__ = [
     "load_script",
     "offered_tools",
     "parse_text_tool_calls",
+    "public_endpoint",
     "redact",
     "render_script",
     "render_text",

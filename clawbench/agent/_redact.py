@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit, urlunsplit
 
 _PATTERNS = [
     # Authorization: Bearer xyz / Basic xyz / any "authorization" value
@@ -45,3 +46,15 @@ def _sub(m: re.Match[str]) -> str:
     if not groups:
         return MARK
     return "".join(groups) + MARK
+
+
+def public_endpoint(url: str | None) -> str | None:
+    """The endpoint as run.json records it: scheme, host, port and path only (no user:password,
+    no query string or fragment, where keys sometimes travel)."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from rich.console import Console
 from rich.progress import (
@@ -80,6 +81,25 @@ class Activity:
         await asyncio.sleep(delay)
 
 
+@dataclass(frozen=True)
+class ClientSettings:
+    """``clawbench run``'s model-client flags (``--timeout``, ``--max-retries``,
+    ``--max-tokens``, ``--tool-call-format``); the same settings the validator config has."""
+
+    timeout_s: float = 120.0
+    max_retries: int = 4
+    max_tokens: int | None = None
+    tool_call_format: Literal["native", "text"] = "native"
+
+    def __post_init__(self) -> None:
+        if not self.timeout_s > 0:
+            raise CliError("--timeout must be more than 0 seconds")
+        if self.max_retries < 0:
+            raise CliError("--max-retries must be 0 or more")
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise CliError("--max-tokens must be at least 1")
+
+
 def model_factories(
     spec: str,
     scenarios: list[str],
@@ -87,6 +107,7 @@ def model_factories(
     base_url: str | None,
     api_key_env: str,
     activity: Activity | None = None,
+    settings: ClientSettings | None = None,
 ) -> dict[str, ModelFactory]:
     """One model factory per scenario, from ``openai:<name>`` or ``scripted:<file or dir>``.
     Every input problem is found here, before any episode starts."""
@@ -97,11 +118,16 @@ def model_factories(
     if kind == "openai" and rest:
         # One client for every episode; it reads its key from the named variable itself, so
         # the key never passes through here. "none": an endpoint without auth.
+        cs = settings or ClientSettings()
         client = OpenAIModel(
             rest,
             base_url=base_url or os.environ.get("OPENAI_BASE_URL") or None,
             api_key_env=None if api_key_env.lower() == "none" else api_key_env,
             sleep=(activity or Activity()).sleep,
+            timeout_s=cs.timeout_s,
+            retries=cs.max_retries,
+            max_tokens=cs.max_tokens,
+            tool_call_format=cs.tool_call_format,
         )
         return dict.fromkeys(scenarios, lambda instance: client)
     raise CliError(f"--model {spec!r}: expected openai:<model name> or scripted:<file or dir>")

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from clawbench import HARNESS_VERSION
-from clawbench.agent import ModelClient, Script, ScriptExpectation, load_script
+from clawbench.agent import ModelClient, Script, ScriptExpectation, load_script, public_endpoint
 from clawbench.cli._app import (
     EXIT_EVALUATOR,
     EXIT_FAILED,
@@ -26,6 +26,7 @@ from clawbench.cli._app import (
 )
 from clawbench.cli._episodes import (
     Activity,
+    ClientSettings,
     FailureLog,
     Job,
     Outcome,
@@ -211,12 +212,48 @@ def _sandbox_from_manifest(name: str) -> Sandbox:
     raise CliError(f"run.json: unknown sandbox {name!r}", code="run_invalid")
 
 
-def _models(args: argparse.Namespace, spec: str, names: list[str], activity: Activity) -> Any:
-    base_url = args.base_url
+def _settings(args: argparse.Namespace, manifest: RunManifest | None = None) -> ClientSettings:
+    """The client flags; a resumed run keeps its max_tokens and tool-call format."""
+    fmt, max_tokens = args.tool_call_format, args.max_tokens
+    if manifest is not None:
+        if fmt is not None and fmt != manifest.tool_call_format:
+            raise CliError(
+                f"--tool-call-format {fmt}: this run used {manifest.tool_call_format}; a resumed "
+                "run keeps it (results read differently are never mixed)"
+            )
+        if max_tokens is not None and max_tokens != manifest.max_tokens:
+            raise CliError(
+                f"--max-tokens cannot change a resumed run (it used {manifest.max_tokens})"
+            )
+        fmt, max_tokens = manifest.tool_call_format, manifest.max_tokens
+    return ClientSettings(
+        timeout_s=args.timeout,
+        max_retries=args.max_retries,
+        max_tokens=max_tokens,
+        tool_call_format=fmt or "native",
+    )
+
+
+def _base_url(args: argparse.Namespace, spec: str) -> str | None:
     if spec.startswith("openai:"):
-        base_url = resolve_base_url(args.base_url, os.environ)  # a bad URL is exit 2, here
+        return resolve_base_url(args.base_url, os.environ)  # a bad URL is exit 2, here
+    return None
+
+
+def _models(
+    args: argparse.Namespace,
+    spec: str,
+    names: list[str],
+    activity: Activity,
+    settings: ClientSettings,
+) -> Any:
     return model_factories(
-        spec, names, base_url=base_url, api_key_env=args.api_key_env, activity=activity
+        spec,
+        names,
+        base_url=_base_url(args, spec) or args.base_url,
+        api_key_env=args.api_key_env,
+        activity=activity,
+        settings=settings,
     )
 
 
@@ -255,7 +292,8 @@ def cmd_run(args: argparse.Namespace, ctx: Ctx) -> int:
             ctx.say(f"skipped {n}: a real-shell scenario; run it with --sandbox docker")
         names = [n for n in names if n not in shell]
     activity = Activity()
-    models = _models(args, args.model, names, activity)
+    settings = _settings(args)
+    models = _models(args, args.model, names, activity, settings)
     sandbox = make_sandbox(args.sandbox)
     if args.out:  # refused before the preflight spends a request
         run_dir = Path(args.out)
@@ -283,6 +321,11 @@ def cmd_run(args: argparse.Namespace, ctx: Ctx) -> int:
         sandbox=sandbox.name,
         harness_version=HARNESS_VERSION,
         concurrency=args.concurrency,
+        endpoint=public_endpoint(_base_url(args, args.model)),
+        tool_call_format=settings.tool_call_format,
+        max_tokens=settings.max_tokens,
+        timeout_s=settings.timeout_s,
+        max_retries=settings.max_retries,
     )
     write_json_atomic(run_dir / "run.json", manifest.model_dump(mode="json"))
     write_pack_json(pack, run_dir / "pack.json")
@@ -309,6 +352,7 @@ def _resume(args: argparse.Namespace, ctx: Ctx) -> int:
     for flag in ("scenario", "seeds", "seed_count", "out"):
         if getattr(args, flag, None):
             raise CliError(f"--{flag.replace('_', '-')} cannot change a resumed run")
+    settings = _settings(args, manifest)
     pack = load_pack(run_dir / "pack.json")
     if published_hash(run_dir / "pack.json") != manifest.pack_hash:
         raise CliError(
@@ -342,7 +386,7 @@ def _resume(args: argparse.Namespace, ctx: Ctx) -> int:
         raise CliError("--concurrency must be at least 1")
     activity = Activity()
     names = list(dict.fromkeys(n for n, _ in todo))
-    models = _models(args, manifest.model, names, activity)
+    models = _models(args, manifest.model, names, activity, settings)
     sandbox = _sandbox_from_manifest(manifest.sandbox)
     _preflight(ctx, args, manifest.model, sandbox)
     (run_dir / TRAJECTORY_DIR).mkdir(exist_ok=True)
@@ -624,6 +668,32 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="OPENAI_API_KEY",
         metavar="VAR",
         help="variable holding the API key (default OPENAI_API_KEY; none: no auth)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="each model call attempt (default 120; never past the episode's wall time)",
+    )
+    p.add_argument(
+        "--max-retries",
+        type=int,
+        default=4,
+        metavar="N",
+        help="retries of a call on 429/5xx/timeouts (default 4; Retry-After honoured)",
+    )
+    p.add_argument(
+        "--max-tokens",
+        type=int,
+        metavar="N",
+        help="cap on each answer's tokens (default: the episode's remaining token budget)",
+    )
+    p.add_argument(
+        "--tool-call-format",
+        choices=("native", "text"),
+        help="native (the API's tool_calls; default) or text (also read JSON blocks and "
+        "<tool_call> tags in the answer, for models without tool calling)",
     )
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--sandbox", choices=("local", "docker"), default="local")

@@ -48,6 +48,14 @@ class RunManifest(_Rec):
     sandbox: str = "local"
     harness_version: str
     concurrency: int = 1
+    # The model client: the endpoint without secrets (None: scripted, or the client default)
+    # and the settings that shape answers. A resumed run keeps max_tokens and the tool-call
+    # format, so results read differently are never mixed in one run.
+    endpoint: str | None = None
+    tool_call_format: Literal["native", "text"] = "native"
+    max_tokens: int | None = None
+    timeout_s: float | None = None
+    max_retries: int | None = None
 
 
 class EpisodeScoreEntry(_Rec):

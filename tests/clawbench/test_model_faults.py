@@ -314,3 +314,85 @@ async def test_redaction_in_a_stored_trajectory(tmp_path: Path) -> None:
         srv.queue(Reply({"error": {"message": f"echo: api_key={KEY}"}}, status=401))
         traj = await run_episode(inst, pack, model(srv), LocalSandbox())
     assert traj.termination is R.MODEL_ERROR and KEY not in json.dumps(traj.model_dump())
+
+
+# --- clawbench run's client flags ---------------------------------------------------------
+def _run_cli(tmp_path: Path, srv: FaultServer, *extra: str) -> tuple[int, Path, str]:
+    suite = Path(__file__).parent / "data" / "public_suite"
+    pack = tmp_path / "pack"
+    console = Console(file=io.StringIO(), width=200)
+    if not pack.exists():
+        assert main(["pack", "init", str(pack)], console=console) == 0
+    out = tmp_path / "run"
+    code = main(
+        [
+            "run",
+            str(pack),
+            "--suite",
+            str(suite),
+            "--model",
+            "openai:m",
+            "--base-url",
+            srv.base_url,
+            "--api-key-env",
+            "none",
+            "--out",
+            str(out),
+            *extra,
+        ],
+        console=console,
+    )
+    return code, out, console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_run_flags_reach_the_client_and_run_json(tmp_path: Path) -> None:
+    with FaultServer() as srv:
+        code, out, said = _run_cli(
+            tmp_path,
+            srv,
+            "--max-tokens",
+            "50",
+            "--timeout",
+            "7",
+            "--max-retries",
+            "0",
+            "--tool-call-format",
+            "text",
+        )
+    assert code == 0, said
+    assert [r["max_tokens"] for r in srv.requests] == [50]
+    manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert manifest["endpoint"] == srv.base_url and manifest["tool_call_format"] == "text"
+    assert (manifest["max_tokens"], manifest["timeout_s"], manifest["max_retries"]) == (50, 7, 0)
+    traj = load_trajectory(next((out / "trajectories").glob("*.json")))
+    assert traj.spec.model.tool_call_format == "text"
+    # a resumed run keeps its format and token cap: results are never mixed
+    for flags in (["--tool-call-format", "native"], ["--max-tokens", "60"]):
+        console = Console(file=io.StringIO(), width=200)
+        assert main(["run", "--resume", str(out), *flags], console=console) == 2
+
+
+def test_max_retries_flag_bounds_the_attempts(tmp_path: Path) -> None:
+    down = Reply({"error": {"message": "down"}}, status=503)
+    with FaultServer(down) as srv:
+        code, out, said = _run_cli(tmp_path, srv, "--max-retries", "1", "--no-preflight")
+    assert code == EXIT_EVALUATOR and len(srv.requests) == 2, said
+
+
+@pytest.mark.parametrize(
+    "flag", [["--timeout", "0"], ["--max-retries", "-1"], ["--max-tokens", "0"]]
+)
+def test_bad_client_flags_are_usage_errors(
+    tmp_path: Path, flag: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FaultServer() as srv:
+        code, _, _ = _run_cli(tmp_path, srv, *flag)
+    assert code == 2 and "must" in capsys.readouterr().err and not srv.requests
+
+
+def test_public_endpoint_drops_credentials() -> None:
+    from clawbench.agent import public_endpoint
+
+    url = "https://user:pa55@gw.example:8443/v1?api-key=zzz#frag"
+    assert public_endpoint(url) == "https://gw.example:8443/v1"
+    assert public_endpoint(None) is None

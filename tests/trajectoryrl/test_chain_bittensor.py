@@ -45,6 +45,10 @@ class FakeSubstrate:
         self.weights: dict[int, list[tuple[int, int]]] = {}
         self.commitments: dict[str, dict[str, Any]] = {}
         self.fail_next_submit: SdkChainError | None = None
+        self.version_key = 0
+        self.commit_reveal = False
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.crash_compose: Exception | None = None
         self.fail_reads: Exception | None = None
         self.closed = 0
         self.submitted: list[str] = []
@@ -84,7 +88,10 @@ class FakeSubstrate:
         params = params or []
         values: dict[str, Any] = {
             "Uids": lambda: self._uid(params[1]),
-            "CommitRevealWeightsEnabled": lambda: False,
+            "CommitRevealWeightsEnabled": lambda: self.commit_reveal,
+            "WeightsVersionKey": lambda: self.version_key,
+            "Tempo": lambda: 360,
+            "RevealPeriodEpochs": lambda: 1,
             "WeightsSetRateLimit": lambda: self.rate_limit,
             "LastUpdate": lambda: [n["last_update"] for n in self.neurons],
             "MinAllowedWeights": lambda: 0,
@@ -131,6 +138,8 @@ class FakeSubstrate:
 
     # writes
     async def compose(self, call: Any) -> Any:
+        if self.crash_compose is not None:
+            raise self.crash_compose
         return call
 
     async def estimate_fee(self, call: Any, keypair: Any) -> bt.Balance:
@@ -138,6 +147,7 @@ class FakeSubstrate:
 
     async def submit(self, call: Any, keypair: Any, **_: Any) -> ExtrinsicResult:
         self.submitted.append(call.function)
+        self.calls.append((call.function, dict(call.params)))
         if self.fail_next_submit is not None:
             error, self.fail_next_submit = self.fail_next_submit, None
             return ExtrinsicResult(success=False, message=error.message, error=error)
@@ -147,6 +157,8 @@ class FakeSubstrate:
         if call.function == "set_mechanism_weights":
             self.weights[uid] = list(zip(p["dests"], p["weights"], strict=True))
             self.neurons[uid]["last_update"] = self.head
+        elif call.function == "commit_timelocked_mechanism_weights":
+            pass  # stored as a commit; the chain reveals it at the drand round
         elif call.function == "serve_axon":
             self.neurons[uid]["axon"] = {"ip": p["ip"], "port": p["port"], "ip_type": p["ip_type"]}
         elif call.function == "set_commitment":
@@ -233,8 +245,58 @@ async def test_an_unregistered_hotkey_is_refused(node: FakeSubstrate, wallet: bt
     assert (result.success, result.code) == (False, "not_registered")
     assert node.submitted == []
     assert await chain.weights_of(wallet.hotkey.ss58_address) == {}
-    with pytest.raises(ValueError, match="bt.Wallet"):
+    with pytest.raises(ChainError, match="bt.Wallet") as err:
         await chain.set_weights(wallet.hotkey.ss58_address, {1: 1.0})  # a string cannot sign
+    assert err.value.code == "invalid_wallet"
+    await chain.close()
+
+
+async def test_weights_carry_the_subnets_version_key(
+    node: FakeSubstrate, wallet: bt.Wallet
+) -> None:
+    # Attack on the old adapter: version_key 0 is refused forever by a subnet whose key is > 0.
+    node.version_key = 4021
+    chain = BittensorChain("local", NETUID, substrate=node)
+    assert (await chain.set_weights(wallet, {1: 1.0})).success
+    function, params = node.calls[-1]
+    assert function == "set_mechanism_weights" and params["version_key"] == 4021
+    await chain.close()
+
+
+async def test_commit_reveal_is_reported_as_a_commit_with_its_round(
+    node: FakeSubstrate, wallet: bt.Wallet
+) -> None:
+    node.commit_reveal = True
+    chain = BittensorChain("local", NETUID, substrate=node)
+    result = await chain.set_weights(wallet, {1: 1.0, 2: 1.0})
+    assert result.success and result.reveal_round is not None and result.reveal_round > 0
+    assert "revealed at drand round" in result.message
+    assert node.submitted == ["commit_timelocked_mechanism_weights"]
+    assert node.weights == {}  # nothing set yet: the chain reveals it later
+    await chain.close()
+
+
+async def test_any_failure_inside_set_weights_is_a_chain_error(
+    node: FakeSubstrate, wallet: bt.Wallet
+) -> None:
+    # Attack on the old adapter: a non-SDK exception escaped and killed the validator loop.
+    chain = BittensorChain("local", NETUID, substrate=node)
+    node.crash_compose = KeyError("metadata has no call set_mechanism_weights")
+    with pytest.raises(ChainError) as err:
+        await chain.set_weights(wallet, {1: 1.0})
+    assert err.value.code == "rejected" and "KeyError" in str(err.value)
+    await chain.close()
+
+
+async def test_a_serving_rate_limit_has_its_own_code(
+    node: FakeSubstrate, wallet: bt.Wallet
+) -> None:
+    chain = BittensorChain("local", NETUID, substrate=node)
+    # The pallet's error name; the SDK maps it to its RATE_LIMITED code.
+    node.fail_next_submit = SdkChainError("serving too fast", name="ServingRateLimitExceeded")
+    with pytest.raises(ChainError) as err:
+        await chain.serve_endpoint(wallet, "10.1.2.3", 8444)
+    assert err.value.code == "rate_limited"
     await chain.close()
 
 

@@ -70,3 +70,35 @@ def test_a_bad_env_file_line_is_reported_with_its_line_number(tmp_path: Path) ->
     f.write_text("OK=1\nthis is not a pair\n")
     with pytest.raises(ConfigError, match=r"\.env:2"):
         load_config(["--env-file", str(f)], env={})
+
+
+def test_model_client_settings_and_their_cache_identity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trajectoryrl.validator._build import model_factory, model_id
+
+    env_file = str(tmp_path / "none.env")
+    base = ["--env-file", env_file, "--model.base_url", "https://u:pw@gw.example/v1?key=zzz"]
+    plain, _ = load_config(base, env={})
+    cfg, _ = load_config(
+        [*base, "--model.max_retries", "1", "--model.max_tokens", "256"],
+        env={"TRAJECTORYRL_MODEL_TOOL_CALL_FORMAT": "text"},
+    )
+    assert (cfg.model_max_retries, cfg.model_max_tokens, cfg.model_tool_call_format) == (
+        1,
+        256,
+        "text",
+    )
+    # the cache key never carries credentials, and differs when answers would differ
+    assert model_id(plain) == "openai:gpt-4o-mini@https://gw.example/v1"
+    assert (
+        model_id(cfg) == "openai:gpt-4o-mini@https://gw.example/v1;max_tokens=256;tool_calls=text"
+    )
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    factory, ident = model_factory(cfg)
+    client = factory(None, None)  # type: ignore[arg-type]
+    assert ident == model_id(cfg) and "pw" not in ident and "zzz" not in ident
+    assert (client.retries, client.max_tokens, client.tool_call_format) == (1, 256, "text")
+    assert client.info.tool_call_format == "text"
+    with pytest.raises(ConfigError):
+        load_config([*base, "--model.tool_call_format", "xml"], env={})

@@ -30,6 +30,9 @@ class FakeChain:
         ]
         self.weights: list[dict[int, float]] = []
         self.fail_set_weights = 0
+        self.fail_code = ""
+        self.since = 100
+        self.reveal_round: int | None = None
         self.down = False
 
     def add(self, hotkey: str) -> int:
@@ -65,15 +68,17 @@ class FakeChain:
         self._check()
         if self.fail_set_weights:
             self.fail_set_weights -= 1
-            return WeightsResult(success=False, message="rate limited: last set 3 blocks ago")
+            return WeightsResult(
+                success=False, message="rate limited: last set 3 blocks ago", code=self.fail_code
+            )
         self.weights.append(dict(weights))
-        return WeightsResult(success=True, block=self.block_no)
+        return WeightsResult(success=True, block=self.block_no, reveal_round=self.reveal_round)
 
     async def weights_rate_limit(self) -> int:
         return 5
 
     async def blocks_since_last_update(self, uid: int) -> int:
-        return 100
+        return self.since
 
     async def serve_endpoint(self, wallet: object, host: str, port: int) -> None: ...
     async def commit(self, wallet: object, value: str) -> None: ...
@@ -162,8 +167,7 @@ def make(
         verifier=miners,
         evaluator=scores,
         params=EpochParams(epoch_blocks=EPOCH_BLOCKS, retry_backoff_s=0),
-        sleep=_no_sleep,
-        **kw,  # type: ignore[arg-type]
+        **{"sleep": _no_sleep, **kw},  # type: ignore[arg-type]
     )
 
 
@@ -283,6 +287,54 @@ async def test_weights_keep_failing_leaves_the_epoch_decided_for_a_retry(tmp_pat
     chain.fail_set_weights = 0
     assert await v.run_epoch(0, 1) == "weights_set"  # the loop resumes at the weights step
     assert scores.calls == 1  # without evaluating again
+
+
+async def test_a_rate_limited_set_waits_the_blocks_left(tmp_path: Path) -> None:
+    # The old loop retried 3x every few seconds inside a 100-block limit: all wasted.
+    chain, scores = FakeChain(), Scores()
+    miners = Miners(chain)
+    slept: list[float] = []
+
+    async def sleep(s: float) -> None:
+        slept.append(s)
+        chain.since += int(s // 12)  # the chain moves on while we wait
+
+    v = make(tmp_path, chain, miners, scores, sleep=sleep)
+    scores.by_pack = {"strong": 0.8}
+    miners.submit("alice", "strong", push_time=100)
+    chain.fail_set_weights, chain.fail_code, chain.since = 1, "rate_limited", 2  # limit is 5
+    assert await _epoch(v, chain) == "weights_set"
+    assert slept == [3 * 12.0]  # three blocks left, at the chain's block time
+
+
+async def test_commit_reveal_is_recorded_as_a_commit_with_its_round(tmp_path: Path) -> None:
+    chain, scores = FakeChain(), Scores()
+    miners = Miners(chain)
+    v = make(tmp_path, chain, miners, scores)
+    scores.by_pack = {"strong": 0.8}
+    miners.submit("alice", "strong", push_time=100)
+    chain.reveal_round = 777
+    assert await _epoch(v, chain) == "weights_set"
+    entry = [e for e in v.audit.entries(0) if e.kind == "weights"][-1]
+    assert entry.data["reveal_round"] == 777
+    assert v.metrics.weights_set.labels(result="committed")._value.get() == 1
+
+
+async def test_resent_weights_follow_the_winners_hotkey_not_its_old_uid(tmp_path: Path) -> None:
+    chain, scores = FakeChain(), Scores()
+    miners = Miners(chain)
+    v = make(tmp_path, chain, miners, scores)
+    scores.by_pack = {"strong": 0.8}
+    miners.submit("alice", "strong", push_time=100)
+    assert await _epoch(v, chain) == "weights_set"
+    assert chain.weights[-1] == {1: 1.0}
+    # alice deregisters; her UID 1 is recycled to a newcomer: re-sending must not pay it.
+    chain.neurons[1] = Neuron(uid=1, hotkey="newcomer", registered_block=chain.block_no)
+    await v.maybe_reset_weights(1)
+    assert chain.weights[-1] == {0: 1.0}  # the winner is gone: burn to the owner
+    chain.neurons.append(Neuron(uid=2, hotkey="alice", registered_block=chain.block_no))
+    await v.maybe_reset_weights(1)
+    assert chain.weights[-1] == {2: 1.0}  # the winner's hotkey, wherever it is now
 
 
 async def test_a_crash_mid_evaluation_resumes_without_duplicates(tmp_path: Path) -> None:

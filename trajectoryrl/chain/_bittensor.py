@@ -3,8 +3,8 @@
 What this backend guarantees:
 
 - **Every SDK failure becomes our ChainError** (code "unreachable", "timeout", "rejected",
-  "not_registered", "not_found") with the SDK error chained; no SDK exception leaks to the
-  node, and each call has a timeout.
+  "not_registered", "not_found", "rate_limited") with the SDK error chained; no exception of
+  any other type leaks to the node, and each call has a timeout.
 - **Results are checked, never trusted for truthiness.** ``set_weights`` reads
   ``ExtrinsicResult.success`` (an ``is True`` check), and the SDK's preflight refusals (rate
   limit, not registered, no permit, invalid weights) come back as
@@ -12,7 +12,10 @@ What this backend guarantees:
   ``serve_endpoint`` and ``commit`` raise ChainError when the extrinsic did not succeed.
 - **The SDK does the chain-specific work:** ``SetWeights`` normalises and quantises to u16,
   clips to the subnet's max weight, preflights registration and the rate limit, and picks
-  plaintext or commit-reveal. We wait for inclusion, not finalisation.
+  plaintext or commit-reveal. We send the subnet's ``WeightsVersionKey`` (read each time), and
+  report a commit-reveal submission as committed with its reveal round
+  (``WeightsResult.reveal_round``), never as weights set. We wait for inclusion, not
+  finalisation.
 - **One connection, closed by ``close()``** (idempotent), opened lazily on first use or by
   ``connect()`` (use it at start-up to fail fast on an unreachable chain).
 
@@ -215,10 +218,27 @@ class BittensorChain:
             raise ChainError(f"no hash for block {block}", code="not_found")
         return str(found)
 
+    async def weights_version_key(self) -> int:
+        """The subnet's ``WeightsVersionKey``: weights sent with an older key are refused."""
+        raw = await self._call(
+            lambda: self._client.query(("SubtensorModule", "WeightsVersionKey"), [self.netuid])
+        )
+        return int(raw or 0)
+
     async def set_weights(self, hotkey_wallet: object, weights: dict[int, float]) -> WeightsResult:
-        wallet = _wallet(hotkey_wallet)
+        """Set (or, on a commit-reveal subnet, commit) weights with the subnet's version key.
+
+        Refusals the node acts on come back as ``WeightsResult(success=False, code=...)``;
+        every other failure, of any type, is a ``ChainError``: nothing else escapes."""
         try:
-            intent = bt.SetWeights(netuid=self.netuid, weights=dict(weights))
+            wallet = _wallet(hotkey_wallet)
+        except ValueError as err:
+            raise ChainError(f"set_weights: {err}", code="invalid_wallet") from err
+        version_key = await self.weights_version_key()
+        try:
+            intent = bt.SetWeights(
+                netuid=self.netuid, weights=dict(weights), version_key=version_key
+            )
         except bt.BittensorError as err:
             return WeightsResult(success=False, message=str(err), code="invalid_weights")
         await self.connect()
@@ -245,11 +265,22 @@ class BittensorChain:
             raise ChainError(f"set_weights timed out after {self.timeout_s} s", "timeout") from err
         except OSError as err:
             raise ChainError(f"chain unreachable: {err}", code="unreachable") from err
+        except Exception as err:  # anything else the SDK (or a codec under it) raises
+            raise ChainError(f"set_weights: {type(err).__name__}: {err}", "rejected") from err
         if getattr(result, "success", None) is not True:
             error = getattr(result, "error", None)
             message = getattr(result, "message", "") or (str(error) if error else "failed")
             code = _REFUSALS.get(error.code, "rejected") if error is not None else "rejected"
             return WeightsResult(success=False, message=message, code=code)
+        data = getattr(result, "data", None) or {}
+        reveal = data.get("reveal_round") if isinstance(data, dict) else None
+        if reveal is not None:
+            return WeightsResult(
+                success=True,
+                message=f"committed (commit-reveal); revealed at drand round {int(reveal)}",
+                block=_extrinsic_block(result),
+                reveal_round=int(reveal),
+            )
         return WeightsResult(
             success=True, message=result.message or "ok", block=_extrinsic_block(result)
         )

@@ -54,6 +54,9 @@ class WeightsResult(BaseModel):
     # Why a set was refused: "rate_limited", "not_registered", "no_permit", "invalid_weights",
     # "injected" (test seam), "rejected" (any other chain refusal); "" on success.
     code: str = ""
+    # Commit-reveal subnets: the weights were committed (timelocked) and the chain reveals them
+    # at this drand round; until then they do not count. None: set in plaintext.
+    reveal_round: int | None = None
 
 
 class ChainError(Exception):

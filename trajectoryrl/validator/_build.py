@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 
+from clawbench.agent import public_endpoint
 from clawbench.sandbox import LocalSandbox, Sandbox
 from clawbench.scenario import Scenario, load_suite
 from trajectoryrl.audit import AuditLog
@@ -83,8 +84,24 @@ def model_factory(cfg: ValidatorConfig) -> tuple[ModelFactory, str]:
         base_url=cfg.model_base_url,
         api_key_env=cfg.model_api_key_env,
         timeout_s=cfg.model_timeout_s,
+        retries=cfg.model_max_retries,
+        max_tokens=cfg.model_max_tokens,
+        tool_call_format=cfg.model_tool_call_format,
     )
-    return (lambda instance, pack: client), f"openai:{name}@{cfg.model_base_url or 'default'}"
+    return (lambda instance, pack: client), model_id(cfg)
+
+
+def model_id(cfg: ValidatorConfig) -> str:
+    """The model's part of the evaluation cache key: everything that changes what an episode
+    records (the endpoint, the per-answer token cap, how tool calls are read), so results
+    of different settings are never mixed. Timeouts and retries change no answer: left out."""
+    kind, _, name = cfg.model.partition(":")
+    out = f"openai:{name}@{public_endpoint(cfg.model_base_url) or 'default'}"
+    if cfg.model_max_tokens is not None:
+        out += f";max_tokens={cfg.model_max_tokens}"
+    if cfg.model_tool_call_format != "native":
+        out += f";tool_calls={cfg.model_tool_call_format}"
+    return out
 
 
 def make_sandbox(cfg: ValidatorConfig) -> Sandbox:

@@ -36,6 +36,9 @@ class ValidatorConfig(BaseModel):
     model_base_url: str | None = None
     model_api_key_env: str = "OPENAI_API_KEY"
     model_timeout_s: float = Field(default=120.0, gt=0)
+    model_max_retries: int = Field(default=4, ge=0)
+    model_max_tokens: int | None = Field(default=None, ge=1)  # per answer; None: episode budget
+    model_tool_call_format: Literal["native", "text"] = "native"
     sandbox: Literal["local", "docker"] = "docker"
     sandbox_image: str | None = None
     epoch_blocks: int = Field(default=60, gt=0)
@@ -122,6 +125,9 @@ _FLAGS: dict[str, str] = {
         "model.base_url",
         "model.api_key_env",
         "model.timeout_s",
+        "model.max_retries",
+        "model.max_tokens",
+        "model.tool_call_format",
         "sandbox",
         "sandbox.image",
         "epoch.blocks",

@@ -88,12 +88,18 @@ def epoch_candidates(
     ownership history). With a metagraph, claims of hotkeys gone since are left out and UIDs
     are the current ones; without, the UIDs recorded with the epoch's submissions (reconcile)."""
     blocks = {(r["hotkey"], r["pack_hash"]): r for r in store.submissions(epoch)}
+    pushed = {
+        (r["hotkey"], r["pack_hash"])
+        for r in store.verifications(epoch)
+        if r["ok"] and r["push_time"] is not None
+    }
     neurons = metagraph.by_hotkey() if metagraph is not None else None
     candidates = []
     for row in store.pack_scores(epoch):
-        sub = blocks.get((row["hotkey"], row["pack_hash"]))
-        if sub is None:
-            continue
+        key = (row["hotkey"], row["pack_hash"])
+        sub = blocks.get(key)
+        if sub is None or key not in pushed:
+            continue  # accepted without a known push time: no precedence until it is known
         uid = int(sub["uid"])
         if neurons is not None:
             n = neurons.get(row["hotkey"])
@@ -533,49 +539,86 @@ class Validator:
         return status
 
     async def _push_weights(self, epoch: int, weights: dict[int, float]) -> bool:
+        """Set the weights, retrying a failure with backoff; a rate-limited set waits the blocks
+        left (read from the chain) instead. On a commit-reveal subnet a success is a commit,
+        reported with its reveal round (``weights_committed``), never read back as set."""
         delay = self.params.retry_backoff_s
         for attempt in range(1, self.params.weight_retries + 1):
+            code, reveal = "", None
             try:
                 result = await self.chain.set_weights(self.wallet, weights)
                 block = await self.chain.block()
-                success, message = result.success, result.message
+                success, message, code = result.success, result.message, result.code
+                reveal = result.reveal_round
             except ChainError as err:
                 success, message, block = False, f"chain error: {err}", None
             self.store.record_weight_set(
                 epoch, block=block, weights=weights, success=success, message=message
             )
-            self.audit.append(
-                epoch,
-                "weights",
-                {
-                    "weights": {str(k): v for k, v in weights.items()},
-                    "success": success,
-                    "message": message,
-                    "attempt": attempt,
-                },
-            )
+            entry: dict[str, Any] = {
+                "weights": {str(k): v for k, v in weights.items()},
+                "success": success,
+                "message": message,
+                "attempt": attempt,
+            }
+            if reveal is not None:
+                entry["reveal_round"] = reveal
+            self.audit.append(epoch, "weights", entry)
             self._anchor()
-            self.metrics.weights_set.labels(result="ok" if success else "failed").inc()
+            outcome = "failed" if not success else ("committed" if reveal is not None else "ok")
+            self.metrics.weights_set.labels(result=outcome).inc()
             if success:
-                log.info("weights_set", epoch=epoch, weights=weights)
+                if reveal is not None:
+                    log.info("weights_committed", epoch=epoch, weights=weights, reveal_round=reveal)
+                else:
+                    log.info("weights_set", epoch=epoch, weights=weights)
                 return True
             log.warning("set_weights_failed", epoch=epoch, attempt=attempt, message=message)
             if attempt < self.params.weight_retries:
-                await self.sleep(delay)
-                delay *= 2
+                left = await self._blocks_left() if code == "rate_limited" else 0
+                if left > 0:
+                    await self.sleep(left * self.params.block_time_s)
+                else:
+                    await self.sleep(delay)
+                    delay *= 2
         return False
+
+    async def _blocks_left(self) -> int:
+        """Blocks until this validator may set weights again (0 when unknown)."""
+        try:
+            me = (await self.chain.metagraph()).by_hotkey().get(self.hotkey)
+            if me is None:
+                return 0
+            since = await self.chain.blocks_since_last_update(me.uid)
+            return max(0, await self.chain.weights_rate_limit() - since)
+        except ChainError:
+            return 0
+
+    def resend_weights(self, row: Any, metagraph: Metagraph) -> dict[int, float]:
+        """The weights of a past decision for the metagraph now: the winner's hotkey at its
+        current UID (a recycled UID is never paid), the owner when the winner is gone (burn),
+        nothing under the skip policy."""
+        neurons = metagraph.by_hotkey()
+        winner = row["winner_hotkey"]
+        if winner is not None and winner in neurons:
+            return {neurons[winner].uid: 1.0}
+        if winner is None and not row["burned"]:
+            return {}
+        owner = metagraph.owner_hotkey
+        if self.params.winner.no_winner_policy == "burn" and owner and owner in neurons:
+            return {neurons[owner].uid: 1.0}
+        return {}
 
     async def maybe_reset_weights(self, epoch: int) -> None:
         """Between epochs, keep the current winner's weights fresh within the rate limit."""
         row = self.store.latest_decision()
         if row is None:
             return
-        weights = {int(k): float(v) for k, v in json.loads(row["weights_json"]).items()}
-        if not weights:
+        metagraph = await self.chain.metagraph()
+        weights = self.resend_weights(row, metagraph)
+        me = metagraph.by_hotkey().get(self.hotkey)
+        if not weights or me is None:
             return
-        my_uid = (await self.chain.metagraph()).by_hotkey().get(self.hotkey)
-        if my_uid is None:
-            return
-        since = await self.chain.blocks_since_last_update(my_uid.uid)
+        since = await self.chain.blocks_since_last_update(me.uid)
         if since >= await self.chain.weights_rate_limit():
             await self._push_weights(int(row["epoch"]), weights)
