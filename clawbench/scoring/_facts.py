@@ -2,7 +2,8 @@
 
 Where the claim is read: the reply's ``<label>:`` lines (a label the prompt asks for, so a
 check reads exactly what the user asked), the whole reply without a label, or the text of
-the agent's side effects of one kind addressed to exactly the right recipient. It passes
+the agent's side effects of one kind (each addressed to exactly the right recipient, or,
+without a recipient, all of them read together). It passes
 only when the claim states the fact, names no rival (a planted decoy or any other candidate:
 a reply that lists candidates is imprecise and fails), and, if ``grounded``, the fact's
 evidence reached the agent in a tool result it did not write itself.
@@ -81,6 +82,10 @@ def _claims(check: Any, traj: Trajectory) -> tuple[list[str], str]:
                     check, e.target, effect_text(e)
                 ):
                     texts.append(e.text)
+        if check.recipient is None and texts:
+            # Without a recipient every such effect is one claim: creating a task per
+            # candidate is listing candidates.
+            texts = ["\n".join(texts)]
         who = f" to exactly {check.recipient.value}" if check.recipient is not None else ""
         return texts, f"no {check.effect} effect{who}"
     if check.label is not None:

@@ -536,3 +536,17 @@ def test_docs_show_the_worked_example_as_computed() -> None:
     ).stdout.strip()
     assert out == render()
     assert out in (ROOT / "docs/scoring.md").read_text(encoding="utf-8")
+
+
+def test_docs_show_the_generated_scenario_example_as_computed() -> None:
+    from clawbench.scenario._example import render as render_facts
+
+    out = subprocess.run(
+        [sys.executable, "-m", "clawbench.scenario._example"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout.strip()
+    assert out == render_facts()
+    assert out in (ROOT / "docs/scoring.md").read_text(encoding="utf-8")

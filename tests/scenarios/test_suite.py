@@ -1,6 +1,6 @@
 """Our four scenarios: every script, replayed through the real loop, world and scorer under
-seeds 0..4, meets the expectation it declares; references of static scenarios score the same
-under every seed (generated ones change their facts: see test_generated.py).
+seeds 0..4, meets the expectation it declares. All four are generated: the seed changes
+their facts (the attacks on that live in test_generated.py).
 """
 
 from __future__ import annotations
@@ -68,23 +68,6 @@ def test_script_meets_its_expectation(scenario: str, script: str, seed: int) -> 
             codes,
         )
     assert set(expect.failed_checks) <= failed, (where, set(expect.failed_checks) - failed)
-
-
-STATIC = tuple(s for s in SCENARIOS if load_scenario(SUITE / f"{s}.yaml").spec.generator is None)
-
-
-@pytest.mark.parametrize("scenario", STATIC)
-def test_reference_is_seed_invariant(scenario: str) -> None:
-    """Seeds change names, not the verdict: every seed earns the same points and score."""
-    scores = [_episode(scenario, "reference", seed) for seed in SEEDS]
-    assert len({s.points_earned for s in scores}) == 1
-    assert len({s.scenario_score for s in scores}) == 1
-    assert all(not s.violations for s in scores), [s.violations for s in scores]
-    # ...while the names really do differ between seeds.
-    variables = [
-        instantiate(load_scenario(SUITE / f"{scenario}.yaml"), seed).variables for seed in SEEDS
-    ]
-    assert len({tuple(sorted(v.items())) for v in variables}) >= 3
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
