@@ -507,3 +507,54 @@ async def test_the_audit_head_is_anchored_so_a_cut_or_rewritten_log_is_caught(
     assert verify_log(path) == []  # the chain alone is fooled
     assert [p.code for p in verify_log(path, anchor=anchor)] == ["anchor_mismatch"]
     assert cli_main(args) == 1
+
+
+async def test_verifications_are_capped_and_a_stalled_one_costs_only_itself(
+    tmp_path: Path,
+) -> None:
+    """Attack: a submission whose verification never ends (a forge or repository that stalls)
+    held the whole collection stage; all verifications also started at once."""
+    import asyncio
+
+    chain, scores = FakeChain(), Scores()
+
+    class Slow(Miners):
+        def __init__(self, chain: FakeChain) -> None:
+            super().__init__(chain)
+            self.in_flight = self.peak = 0
+
+        async def verify(self, sub: Received, submitted_at: float) -> Verified:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            try:
+                await asyncio.sleep(3600 if sub.hotkey == "staller" else 0.01)
+                return await super().verify(sub, submitted_at)
+            finally:
+                self.in_flight -= 1
+
+    miners = Slow(chain)
+    v = Validator(
+        chain=chain,
+        wallet=object(),
+        hotkey="owner",
+        store=Store(tmp_path / "state.db"),
+        audit=AuditLog(tmp_path / "audit.jsonl"),
+        source=miners,
+        verifier=miners,
+        evaluator=scores,
+        params=EpochParams(
+            epoch_blocks=EPOCH_BLOCKS,
+            retry_backoff_s=0,
+            verify_concurrency=3,
+            verify_deadline_s=0.5,
+        ),
+        sleep=_no_sleep,
+    )
+    scores.by_pack = {f"p{i}": 0.5 + i / 100 for i in range(10)} | {"s": 0.99}
+    for i in range(10):
+        miners.submit(f"m{i}", f"p{i}", push_time=100 + i)
+    miners.submit("staller", "s", push_time=1)
+    assert await _epoch(v, chain) == "weights_set"
+    assert miners.peak <= 3
+    reasons = {r["hotkey"]: r["reason"] for r in v.store.verifications(0)}
+    assert reasons["staller"] == "verify_timeout" and reasons["m0"] == "ok"

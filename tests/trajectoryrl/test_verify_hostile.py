@@ -447,3 +447,34 @@ async def test_fifty_concurrent_verifications_share_clones_and_never_block(
 
 def test_reason_values_are_stable_strings() -> None:
     assert json.dumps(Reason.PACK_SYMLINK) == '"pack_symlink"'
+
+
+async def test_the_git_cache_has_a_global_size_cap_with_lru_eviction(tmp_path: Path) -> None:
+    """Found: the mirror cache never evicted; every repository ever submitted stayed on disk.
+    Past the global cap the least recently synced mirrors go (a later sync refetches)."""
+    from trajectoryrl.verify._url import check_repo_url
+
+    refs = []
+    for i in range(3):
+        bare = tmp_path / f"r{i}.git"
+        git(tmp_path, "init", "-q", "--bare", "--initial-branch=main", str(bare))
+        work = work_repo(tmp_path / f"w{i}", remote=bare)
+        commit_files(work, {"blob.bin": os.urandom(200_000)})
+        push(work)
+        refs.append(check_repo_url(bare.as_uri(), local_network=True))
+    now = [0.0]
+    cache = GitCache(
+        tmp_path / "cache",
+        local_network=True,
+        limits=GitLimits(max_cache_bytes=500_000, evict_grace_s=5.0),
+        clock=lambda: now[0],
+    )
+    paths = []
+    for ref in refs:
+        now[0] += 10.0  # older syncs are past the grace period
+        paths.append(await cache.sync(ref))
+        os.utime(paths[-1], (now[0], now[0]))
+    assert not paths[0].exists() and paths[1].exists() and paths[2].exists()
+    assert cache.evicted == [paths[0].name]
+    again = await cache.sync(refs[0], force=True)  # evicted: fetched again, whole
+    assert again.exists() and cache.clones[refs[0].key] == 2

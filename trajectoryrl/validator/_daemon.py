@@ -54,6 +54,10 @@ class EpochParams(BaseModel):
     retry_backoff_s: float = Field(default=2.0, ge=0)
     poll_s: float = Field(default=12.0, gt=0)
     block_time_s: float = Field(default=12.0, gt=0)  # maps a commitment's block to a time
+    # Verifications in flight at once, and the most one may take (a miner's slow repository or
+    # a stalled forge then costs one verification, on our side, never the whole stage).
+    verify_concurrency: int = Field(default=8, ge=1)
+    verify_deadline_s: float = Field(default=300.0, gt=0)
     winner: WinnerParams = Field(default_factory=WinnerParams)
 
 
@@ -171,6 +175,7 @@ class Validator:
         self.clock = clock
         self.sleep = sleep
         self._stop = asyncio.Event()
+        self._verify_slots = asyncio.Semaphore(self.params.verify_concurrency)
 
     def stop(self) -> None:
         """Ask the loop to stop after the current step (SIGTERM)."""
@@ -291,7 +296,18 @@ class Validator:
     async def _verify_one(self, epoch: int, sub: Received) -> tuple[str, str, str]:
         # The commitment's block time is the submission time: the commit must have been public
         # (pushed) before it, the same test on every validator.
-        result = await self.verifier.verify(sub, sub.committed_at)
+        async with self._verify_slots:
+            try:
+                result = await asyncio.wait_for(
+                    self.verifier.verify(sub, sub.committed_at), self.params.verify_deadline_s
+                )
+            except TimeoutError:
+                result = Verified(
+                    ok=False,
+                    reason="verify_timeout",
+                    detail=f"not verified within {self.params.verify_deadline_s:g} s",
+                    validator_side=True,
+                )
         if not result.ok and result.validator_side:
             # Our failure (forge down, rate limit): a pack already verified for this hotkey
             # keeps its standing; a new one waits for a later epoch. Never a miner's zero.
