@@ -132,10 +132,18 @@ def _reconcile(args: argparse.Namespace) -> int:
 def _localnet(args: argparse.Namespace) -> int:
     import asyncio
 
-    from trajectoryrl.localnet import DEFAULT_MINERS, THREE_EPOCH_MINERS, next_dir, run_localnet
+    from trajectoryrl.localnet import (
+        DEFAULT_MINERS,
+        HOSTILE_MINERS,
+        THREE_EPOCH_MINERS,
+        next_dir,
+        run_localnet,
+    )
 
     root = args.dir or next_dir(Path.cwd())
-    miners = THREE_EPOCH_MINERS if args.plan == "three-epoch" else DEFAULT_MINERS
+    miners = {"three-epoch": THREE_EPOCH_MINERS, "hostile": HOSTILE_MINERS}.get(
+        args.plan, DEFAULT_MINERS
+    )
     result = asyncio.run(
         run_localnet(
             miners=miners,
@@ -312,9 +320,10 @@ def register_all(sub: Any) -> None:
     ln.add_argument("--sandbox", choices=["local", "docker"], default="local")
     ln.add_argument(
         "--plan",
-        choices=["default", "three-epoch"],
+        choices=["default", "three-epoch", "hostile"],
         default="default",
         help="default: strong, weak, a later copy, a wrong hash; three-epoch: later packs better "
-        "by less and by more than delta (use --epochs 3)",
+        "by less and by more than delta (use --epochs 3); hostile: honest miners and one "
+        "attacker per known attack (use --epochs 5)",
     )
     ln.set_defaults(handler=_localnet)
