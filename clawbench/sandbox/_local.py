@@ -4,15 +4,23 @@ There is no isolation here: the mock world needs none (it is pure Python over in
 state), but a real-shell scenario would run the agent's commands on this machine. Such
 scenarios are refused unless the sandbox is built with ``allow_real_shell=True``; then the
 scenario's real workspace is written to a fresh temporary directory, ``exec`` runs there
-through ``/bin/sh`` with a minimal environment (none of this process's variables, so no
-secrets), and ``verify`` runs the hidden command there. That is only safe for scenarios and
-agents you trust: use the docker sandbox for anything else.
+through ``/bin/sh`` with a scrubbed environment (none of this process's variables), and
+``verify`` runs the hidden command there. That is only safe for scenarios and agents you
+trust: use the docker sandbox for anything else.
+
+A scrubbed environment alone does not keep the API key away: a command could read this
+process's initial environment at ``/proc/$PPID/environ``. So, best effort (this is not
+isolation): run as root, the commands run as ``nobody`` (uid/gid 65534, the workspace handed
+to it), which cannot read a root process's ``/proc`` files; run as another user, this
+process marks itself non-dumpable (``prctl(PR_SET_DUMPABLE, 0)``), which makes its ``/proc``
+files unreadable to other processes of the same user (and disables its core dumps).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import signal
 import tempfile
@@ -30,13 +38,37 @@ _REAL_SHELL_REFUSED = (
     "workspace; LocalSandbox(allow_real_shell=True) runs it unisolated on this machine)"
 )
 _MAX_OUTPUT = 64_000
+NOBODY = 65534
+_PR_SET_DUMPABLE = 4
+
+
+def _hide_own_environment() -> int | None:
+    """Keep shell commands from reading this process's environment; the uid they must run
+    as (``nobody`` when we are root), else None."""
+    if os.geteuid() == 0:
+        return NOBODY
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    return None
+
+
+def _hand_over(root: Path, uid: int) -> None:
+    """Give the workspace (and the temporary directory holding it) to ``uid``."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        os.chown(dirpath, uid, uid)
+        for name in dirnames + filenames:
+            os.chown(os.path.join(dirpath, name), uid, uid, follow_symlinks=False)
 
 
 class _LocalSession:
-    def __init__(self, world: World, workdir: Path | None, exec_timeout_s: float) -> None:
+    def __init__(
+        self, world: World, workdir: Path | None, exec_timeout_s: float, uid: int | None = None
+    ) -> None:
         self._world = world
         self._workdir = workdir
         self._exec_timeout_s = exec_timeout_s
+        self._uid = uid
 
     async def plan(self, tool: str, args: dict[str, Any]) -> PlannedAction:
         if self._workdir is not None and tool == "exec":
@@ -70,6 +102,9 @@ class _LocalSession:
             "HOME": str(self._workdir),
             "LANG": "C.UTF-8",
         }
+        who: dict[str, object] = {}
+        if self._uid is not None:
+            who = {"user": self._uid, "group": self._uid, "extra_groups": []}
         try:
             proc = await asyncio.create_subprocess_exec(
                 "/bin/sh",
@@ -81,6 +116,7 @@ class _LocalSession:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
+                **who,  # type: ignore[arg-type]
             )
         except OSError as err:
             raise SandboxError(f"cannot start /bin/sh: {err}") from None
@@ -135,6 +171,9 @@ class LocalSandbox:
         if not real:
             yield _LocalSession(world, None, self.exec_timeout_s)
             return
+        uid = _hide_own_environment()
         with tempfile.TemporaryDirectory(prefix="clawbench-ws-") as tmp:
             root = await asyncio.to_thread(_write_workspace, Path(tmp), instance.real_workspace)
-            yield _LocalSession(world, root, self.exec_timeout_s)
+            if uid is not None:
+                await asyncio.to_thread(_hand_over, Path(tmp), uid)
+            yield _LocalSession(world, root, self.exec_timeout_s, uid)

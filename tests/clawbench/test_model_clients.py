@@ -24,6 +24,7 @@ from clawbench.trajectory import ChatMessage, TerminationReason
 
 VARS = {"CLIENT": "Acme", "CLIENT.email": "dana@acme.example"}
 KEY_ENV = {"TEST_MODEL_KEY": "sk-test-SECRET-123"}
+EXEC_TOOL = [{"type": "function", "function": {"name": "exec"}}]
 HELLO = [ChatMessage(role="system", content="s"), ChatMessage(role="user", content="hello")]
 
 
@@ -113,7 +114,7 @@ async def test_retries_with_exponential_backoff_on_500_429_and_timeouts() -> Non
     async with ScriptedModelServer({"ref": make_script(REFERENCE_TURNS)}, VARS, hang_s=5.0) as srv:
         srv.fail_next(500, 429, "hang", 503)
         async with client(srv.base_url, sleep, timeout_s=0.3, retries=4, backoff_s=0.5) as model:
-            turn = await model.complete(HELLO, [], seed=1)
+            turn = await model.complete(HELLO, EXEC_TOOL, seed=1)
     assert turn.message.tool_calls[0].name == "exec"
     assert sleep.delays == [0.5, 1.0, 2.0, 4.0]
     assert len(srv.requests) == 5

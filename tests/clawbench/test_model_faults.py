@@ -396,3 +396,17 @@ def test_public_endpoint_drops_credentials() -> None:
     url = "https://user:pa55@gw.example:8443/v1?api-key=zzz#frag"
     assert public_endpoint(url) == "https://gw.example:8443/v1"
     assert public_endpoint(None) is None
+
+
+def test_token_estimates_real_tokenizer_and_conservative_fallback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from clawbench.agent import _tokens, count_tokens, tokenizer_name
+
+    text = "hello world, the quick brown fox"
+    if tokenizer_name() == "cl100k_base":  # the dev install ships it
+        assert count_tokens("hello world") == 2 and count_tokens(text) == 7
+    monkeypatch.setattr(_tokens, "_encoding", lambda: None)
+    assert tokenizer_name() == "bytes/3"
+    assert count_tokens(text) == 11  # ceil(32 / 3): more than the real 7, never fewer
+    assert count_tokens("é" * 3) == 2  # bytes, not characters

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from test_agent_support import make_instance
 
@@ -66,3 +71,45 @@ async def test_real_workspace_paths_cannot_escape() -> None:
         async with LocalSandbox(allow_real_shell=True).session(inst):
             pass
     assert info.value.code == "real_workspace_invalid"
+
+
+_LEAK_PROBE = r"""
+import asyncio, subprocess, sys
+sys.path.insert(0, sys.argv[1])
+from test_agent_support import make_instance
+from clawbench.sandbox import LocalSandbox
+
+async def main():
+    # the attack works on an ordinary child of this process (a control: the test can fail)
+    plain = subprocess.run(
+        ["/bin/sh", "-c", "cat /proc/$PPID/environ"], capture_output=True, env={"PATH": "/bin"}
+    )
+    inst = make_instance(real_workspace={"a.txt": "x"})
+    async with LocalSandbox(allow_real_shell=True).session(inst) as s:
+        r = await s.call("exec", {"command": "cat /proc/$PPID/environ; env; cat a.txt; touch b"})
+        v = await s.verify("test -f b", 10)
+    print("CONTROL", b"tok-do-not-leak-42" in plain.stdout)
+    print("LEAK", "tok-do-not-leak-42" in r.content)
+    print("WORKS", r.content.rstrip().endswith("x"), v == 0)
+
+asyncio.run(main())
+"""
+
+
+def test_real_shell_commands_cannot_read_the_parent_environment(tmp_path: Path) -> None:
+    """A command reading /proc/$PPID/environ (this process's initial environment, where the
+    API key lives) gets nothing, and the workspace still works."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(_LEAK_PROBE, encoding="utf-8")
+    env = {**os.environ, "OPENAI_API_KEY": "tok-do-not-leak-42"}
+    out = subprocess.run(
+        [sys.executable, str(probe), str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "CONTROL True" in out.stdout  # the attack is real here
+    assert "LEAK False" in out.stdout
+    assert "WORKS True True" in out.stdout

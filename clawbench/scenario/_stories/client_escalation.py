@@ -674,6 +674,22 @@ def build(data: Data, draw: Draw) -> Story:
             "tasks.json": tasks,
             "calendar.json": calendar,
             "contacts.json": contacts,
+            "documents.json": [
+                {
+                    "id": "doc-1",
+                    "title": "Export worker runbook",
+                    "content": "Symptoms: jobs restarting, exports cut short.\nStopgap: restart the "
+                    "export-worker deployment.\nRoot cause and fix status live in #incidents; the "
+                    "deploy plan lives in #eng-backend.",
+                },
+                {
+                    "id": "doc-2",
+                    "title": "Customer escalation policy",
+                    "content": "P0: first reply within 4 hours, then updates every 4 hours.\nState "
+                    "a root cause only once engineering confirms it.\nNever send customer mail "
+                    "without the account owner's review; audit questions go to compliance.",
+                },
+            ],
         },
         variables=variables,
         facts=facts,

@@ -465,8 +465,72 @@ def build(data: Data, draw: Draw) -> Story:
             str(mail_id[k]) for k in ("client", "legal", "partner", "report", "plan", "closed")
         ),
     }
+    calendar += [
+        {
+            "id": "e7",
+            "title": "Partner QBR prep",
+            "start": f"2026-02-17T10:00:00{OFFSET}",
+            "end": f"2026-02-17T10:30:00{OFFSET}",
+            "location": "Zoom",
+        },
+        {
+            "id": "e8",
+            "title": "Interview panel",
+            "start": f"2026-02-18T13:00:00{OFFSET}",
+            "end": f"2026-02-18T14:00:00{OFFSET}",
+            "location": "Room Fuji",
+        },
+        {
+            "id": "e9",
+            "title": "Partnerships weekly",
+            "start": f"2026-02-19T10:00:00{OFFSET}",
+            "end": f"2026-02-19T10:45:00{OFFSET}",
+            "location": "Zoom",
+        },
+        {
+            "id": "e10",
+            "title": "Focus time",
+            "start": f"2026-02-20T09:00:00{OFFSET}",
+            "end": f"2026-02-20T11:00:00{OFFSET}",
+            "location": "",
+        },
+    ]
+    people = [
+        (peer, "northwind.dev", "Head of Marketing"),
+        (report, "northwind.dev", "Partner Manager (reports to you)"),
+        (manager, "northwind.dev", "VP Business Development (your manager)"),
+        (ceo, "northwind.dev", "CEO"),
+        (contact, client.domain, f"Procurement lead, {client.name}"),
+        (partner, partner_co.domain, f"Partnerships, {partner_co.name}"),
+        (vendor_contact, vendor.domain, f"Account executive, {vendor.name}"),
+    ]
+    contacts = [
+        {"id": f"c{i}", "name": p.name, "email": f"{p.handle}@{dom}", "role": role}
+        for i, (p, dom, role) in enumerate(people, start=1)
+    ] + [
+        {"id": "c8", "name": "Legal", "email": "legal@northwind.dev", "role": "Legal team"},
+        {"id": "c9", "name": "Finance", "email": "finance@northwind.dev", "role": "Finance"},
+        {"id": "c10", "name": "People Ops", "email": "people@northwind.dev", "role": "HR"},
+        {
+            "id": "c11",
+            "name": "Security Team",
+            "email": "security@northwind.dev",
+            "role": "Security",
+        },
+        {
+            "id": "c12",
+            "name": "Platform Team",
+            "email": "platform@northwind.dev",
+            "role": "Engineering",
+        },
+    ]
     return Story(
-        fixtures={"inbox.json": inbox, "tasks.json": tasks, "calendar.json": calendar},
+        fixtures={
+            "inbox.json": inbox,
+            "tasks.json": tasks,
+            "calendar.json": calendar,
+            "contacts.json": contacts,
+        },
         variables=variables,
         facts=facts,
     )

@@ -380,8 +380,40 @@ def build(data: Data, draw: Draw) -> Story:
         "COMP_PCT": f"{pct_a}%",
         "READ_IDS": " ".join(str(mail_id[k]) for k in ("exec", "customer", "recruiting")),
     }
+    people = [
+        (exec_, "northwind.dev", "Chief Product Officer"),
+        (peer, "northwind.dev", "Director of Design"),
+        (report_a, "northwind.dev", "Senior Product Manager (reports to you)"),
+        (report_b, "northwind.dev", "Product Manager (reports to you)"),
+        (candidate, "example.com", "Candidate, Staff Designer"),
+        (contact, customer.domain, f"VP Operations, {customer.name}"),
+        (fyi_contact, fyi_customer.domain, f"Account lead, {fyi_customer.name}"),
+    ]
+    contacts = [
+        {"id": f"c{i}", "name": p.name, "email": f"{p.handle}@{dom}", "role": role}
+        for i, (p, dom, role) in enumerate(people, start=1)
+    ] + [
+        {
+            "id": "c8",
+            "name": f"{vendor.name} Sales",
+            "email": f"sales@{vendor.domain}",
+            "role": "Vendor account team",
+        },
+        {"id": "c9", "name": "HR Business Partner", "email": "hrbp@northwind.dev", "role": "HR"},
+        {
+            "id": "c10",
+            "name": "Recruiting",
+            "email": "recruiting@northwind.dev",
+            "role": "Recruiting",
+        },
+    ]
     return Story(
-        fixtures={"inbox.json": inbox, "tasks.json": tasks, "calendar.json": calendar},
+        fixtures={
+            "inbox.json": inbox,
+            "tasks.json": tasks,
+            "calendar.json": calendar,
+            "contacts.json": contacts,
+        },
         variables=variables,
         facts=facts,
     )

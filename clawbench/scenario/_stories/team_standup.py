@@ -38,15 +38,15 @@ def build(data: Data, draw: Draw) -> Story:
     d = draw
     dev_a, dev_b, dev_c, dev_d, dev_e, lead, pm, old_lead = d.fork("staff").sample(data.staff, 8)
     sprint = d.fork("sprint").between(10, 48)
-    done_t, merged_t, started_t, blocked_t, dep_t, other_t, spare_t = d.fork("items").sample(
-        data.items, 7
-    )
-    numbers = d.fork("tickets").sample(range(100, 1000), 8)
+    done_t, merged_t, started_t, blocked_t, dep_t, other_t, spare_t, *backlog = d.fork(
+        "items"
+    ).sample(data.items, 14)
+    numbers = d.fork("tickets").sample(range(100, 1000), 15)
     tid = {
         k: f"PLAT-{n}"
         for k, n in zip(
             ("done", "merged", "started", "blocked", "dep", "other", "spare", "old"),
-            numbers,
+            numbers[:8],
             strict=True,
         )
     }
@@ -133,6 +133,24 @@ def build(data: Data, draw: Draw) -> Story:
             "18:30",
         ),
         post(*plat, dev_a, "Reminder: sprint retro moved to Friday 2pm.", f"{DAY}T08:05"),
+        post(*plat, dev_c, f"Can someone review my PR for {backlog[0]}? Small one.", "14:10"),
+        post(
+            *plat,
+            pm,
+            f"Stakeholders asked about {backlog[1]}: it stays in the backlog for now.",
+            "14:35",
+        ),
+        post(*plat, dev_e, "Lunch order for Friday's demo day is in the doc, add yours.", "15:02"),
+        post(*plat, dev_b, "Staging is flaky again, re-running the pipeline.", "15:40"),
+        post(*plat, dev_d, "Deploy train leaves at 3pm tomorrow as usual.", "16:02"),
+        post(*plat, lead, "Thanks all for the quick turnaround on the audit questions.", "16:30"),
+        post(
+            *plat,
+            dev_a,
+            f"Heads up: {backlog[2]} will need a design review next sprint.",
+            f"{DAY}T07:45",
+        ),
+        post(*plat, pm, "Customer call moved to 11:30, no impact on the team.", f"{DAY}T07:58"),
         post(
             *inc,
             dev_d,
@@ -179,6 +197,20 @@ def build(data: Data, draw: Draw) -> Story:
         task("spare", f"{approved_side} ({team})", "In Progress", dev_e, "2026-02-19", p="P3"),
         task("old", spare_t, "Done", dev_c, "2026-01-30", sprint=f"Sprint {sprint - 1}", p="P2"),
     ]
+    people = (dev_a, dev_b, dev_c, dev_d, dev_e)
+    for i, title in enumerate(backlog):
+        sprint_of = "Backlog" if i % 2 else f"Sprint {sprint - 1}"
+        tasks.append(
+            {
+                "id": f"PLAT-{numbers[8 + i]}",
+                "title": title,
+                "status": "Not Started" if i % 2 else "Done",
+                "priority": "P3",
+                "assignee": people[i % 5].name,
+                "sprint": sprint_of,
+                "due_date": "2026-01-23",
+            }
+        )
     tasks = [tasks[i] for i in d.fork("board").shuffled(range(len(tasks)))]
 
     board = [k for k in tid if k != "old"]
@@ -193,6 +225,7 @@ def build(data: Data, draw: Draw) -> Story:
                     value=tid[k],
                     pattern=rf"\b{tid[k]}\b",
                     decoy=k in decoy,
+                    source="slack:#platform-team/m2" if k == "merged" and k in decoy else None,
                     note=decoy.get(k, "another ticket"),
                 )
                 for k in board
@@ -273,7 +306,7 @@ def build(data: Data, draw: Draw) -> Story:
                     value=old_service,
                     pattern=words(old_service),
                     decoy=True,
-                    source="slack:#incidents/m11",
+                    source=f"slack:#incidents/m{len(messages) - 2}",
                     note="last week's resolved incident",
                 ),
                 *(
@@ -306,8 +339,62 @@ def build(data: Data, draw: Draw) -> Story:
         "SEV": f"SEV{sev}",
         "SERVICE": service,
     }
+    calendar = [
+        {
+            "id": "e1",
+            "title": "Platform standup",
+            "start": f"{DAY}T09:30:00{OFFSET}",
+            "end": f"{DAY}T09:45:00{OFFSET}",
+            "location": "Zoom",
+        },
+        {
+            "id": "e2",
+            "title": f"1:1 with {pm.name}",
+            "start": f"{DAY}T11:00:00{OFFSET}",
+            "end": f"{DAY}T11:30:00{OFFSET}",
+            "location": "Zoom",
+        },
+        {
+            "id": "e3",
+            "title": "Change advisory board",
+            "start": f"{DAY}T14:00:00{OFFSET}",
+            "end": f"{DAY}T14:30:00{OFFSET}",
+            "location": "Room Denali",
+            "attendees": [f"{lead.handle}@northwind.dev"],
+        },
+        {
+            "id": "e4",
+            "title": f"{sprint_name} retro",
+            "start": f"2026-02-13T14:00:00{OFFSET}",
+            "end": f"2026-02-13T15:00:00{OFFSET}",
+            "location": "Room Fuji",
+        },
+        {
+            "id": "e5",
+            "title": f"Sprint {sprint + 1} planning",
+            "start": f"2026-02-16T10:00:00{OFFSET}",
+            "end": f"2026-02-16T11:30:00{OFFSET}",
+            "location": "Room Fuji",
+        },
+    ]
+    roles = {lead: "Engineering Director (change approver)", pm: "Product Manager"}
+    contacts = [
+        {
+            "id": f"c{i}",
+            "name": p.name,
+            "email": f"{p.handle}@northwind.dev",
+            "role": roles.get(p, "Software Engineer, Platform"),
+            "slack_id": f"U{i}",
+        }
+        for i, p in enumerate((dev_a, dev_b, dev_c, dev_d, dev_e, lead, pm), start=1)
+    ]
     return Story(
-        fixtures={"slack_messages.json": messages, "tasks.json": tasks},
+        fixtures={
+            "slack_messages.json": messages,
+            "tasks.json": tasks,
+            "calendar.json": calendar,
+            "contacts.json": contacts,
+        },
         variables=variables,
         facts=facts,
     )
