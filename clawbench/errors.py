@@ -58,3 +58,14 @@ class ModelDeadlineError(ModelError):
     (the per-call deadline never outlives the episode)."""
 
     code = "model_deadline"
+
+
+def yaml_problem(err: Exception) -> str:
+    """A YAML parser error as one line, ``line L, column C: problem``, for messages that
+    start with the file name (PyYAML's own text spans several lines and quotes the input)."""
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    problem = getattr(err, "problem", None) or getattr(err, "context", None) or str(err)
+    text = " ".join(str(problem).split())
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {text}"
+    return text

@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from clawbench.errors import ClawBenchError
+from clawbench.errors import ClawBenchError, yaml_problem
 
 
 class _Strict(BaseModel):
@@ -73,7 +73,16 @@ def load_script(path: str | Path) -> Script:
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
         return Script.model_validate(data)
-    except (OSError, yaml.YAMLError) as err:
+    except OSError as err:
         raise ClawBenchError(f"{p}: unreadable script: {err}", code="script_invalid") from None
+    except yaml.YAMLError as err:
+        raise ClawBenchError(
+            f"{p}: invalid YAML at {yaml_problem(err)}", code="script_invalid"
+        ) from None
     except ValidationError as err:
-        raise ClawBenchError(f"{p}: invalid script: {err}", code="script_invalid") from None
+        first = err.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"]) or "<root>"
+        raise ClawBenchError(
+            f"{p}: invalid script: {loc}: {first['msg']} ({err.error_count()} error(s))",
+            code="script_invalid",
+        ) from None

@@ -1,4 +1,5 @@
-"""The ``clawbench`` command line: list, validate, run, score, report, compare, check, pack.
+"""The ``clawbench`` command line: list, validate, run, score, report, compare, check, pack,
+redteam.
 
 Exit codes: 0 ok; 1 a check or expectation failed; 2 usage error or invalid input (the
 message names the file and the problem); 3 evaluator failure in a run (model or sandbox).
@@ -14,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 from clawbench import HARNESS_VERSION
-from clawbench.cli import _pack, _report, _run, _suite
+from clawbench.cli import _pack, _redteam, _report, _run, _suite
 from clawbench.cli._app import (
     EXIT_CODES_HELP,
     EXIT_EVALUATOR,
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _run.register(sub)
     _report.register(sub)
     _pack.register(sub)
+    _redteam.register(sub)
     for p in sub.choices.values():
         p.epilog = EXIT_CODES_HELP
         p.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -53,7 +55,10 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
-    ctx = Ctx(console=console or Console(), cwd=Path.cwd())
+    as_json = bool(getattr(args, "json", False))
+    if as_json and console is None:
+        console = Console(stderr=True)  # progress and messages; stdout holds only the JSON
+    ctx = Ctx(console=console or Console(), cwd=Path.cwd(), json=as_json)
     handler: Callable[[argparse.Namespace, Ctx], int] = args.handler
     try:
         return handler(args, ctx)

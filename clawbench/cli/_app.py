@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.text import Text
@@ -35,9 +38,23 @@ class CliError(Exception):
 
 @dataclass
 class Ctx:
-    console: Console  # stdout: tables, progress, results
+    console: Console  # tables, progress, messages (stderr when --json)
     cwd: Path
+    json: bool = False  # --json: the result is one JSON document on stdout
+
+    def emit(self, data: Any) -> None:
+        """The result as JSON on stdout (``--json``): nothing else goes there."""
+        sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
 
     def say(self, message: str, style: str = "") -> None:
         """One message line, never re-wrapped (paths and commands stay copyable)."""
         self.console.print(Text(message, style=style), soft_wrap=True)
+
+
+def add_json_flag(p: Any) -> None:
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the result as one JSON document on stdout (messages go to stderr)",
+    )

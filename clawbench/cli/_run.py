@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
 
 from clawbench import HARNESS_VERSION
@@ -23,6 +22,7 @@ from clawbench.cli._app import (
     EXIT_OK,
     CliError,
     Ctx,
+    add_json_flag,
 )
 from clawbench.cli._episodes import (
     Activity,
@@ -43,6 +43,7 @@ from clawbench.cli._preflight import (
     check_sandbox,
     resolve_base_url,
 )
+from clawbench.cli._suite import load_suite_lenient
 from clawbench.pack import PolicyBundle, load_pack, pack_hash, write_pack_json
 from clawbench.report import (
     TRAJECTORY_DIR,
@@ -50,9 +51,14 @@ from clawbench.report import (
     RunData,
     RunManifest,
     ScoresFile,
+    episodes_list,
     episodes_table,
+    fitted_table,
+    id_column,
     load_manifest,
     load_run,
+    num_column,
+    summary_dict,
     summary_table,
     trajectory_filename,
     write_json_atomic,
@@ -133,45 +139,19 @@ def _write_summary(run_dir: Path) -> tuple[int, RunData]:
     """summary.json from the saved records; returns (evaluator failures, the run data)."""
     run = load_run(run_dir)
     view = run_view(run)
-    summary = {
-        "pack_name": run.manifest.pack_name,
-        "pack_hash": run.manifest.pack_hash,
-        "model": run.manifest.model,
-        "episodes": len(view.episodes),
-        "episodes_expected": view.expected,
-        "complete": view.complete,
-        "evaluator_failures": view.evaluator_failures,
-        "verdict": not view.verdict_note,
-        "note": view.verdict_note,
-        "final": view.final,
-        "mean": view.mean,
-        "variance": view.variance,
-        "qualified": view.qualified,
-        "total_tokens": view.total_tokens,
-        "total_tool_calls": view.total_tool_calls,
-        "scenarios": [
-            {
-                "scenario": s.scenario,
-                "episodes": s.episodes,
-                "evaluator_failures": s.failed,
-                "success": s.success,
-                "cost": s.cost,
-                "safety": s.safety,
-                "final": s.final,
-                "qualified": s.qualified,
-            }
-            for s in view.scenarios
-        ],
-    }
+    summary = summary_dict(view)
     write_json_atomic(run_dir / "summary.json", summary)
     return view.evaluator_failures, run
 
 
 def _print_results(ctx: Ctx, run: RunData, failures: int) -> int:
-    ctx.console.print(episodes_table(run))
-    ctx.console.print(summary_table(run))
-    ctx.say(f"run folder: {run.path}")
     view = run_view(run)
+    if ctx.json:
+        ctx.emit({**summary_dict(view), "run_dir": str(run.path), "episodes": episodes_list(view)})
+    else:
+        ctx.console.print(episodes_table(view, ctx.console.width))
+        ctx.console.print(summary_table(view))
+    ctx.say(f"run folder: {run.path}")
     if failures:
         ctx.say(
             f"{failures} episode(s) ended in an evaluator failure (model or sandbox error): "
@@ -268,9 +248,12 @@ def cmd_run(args: argparse.Namespace, ctx: Ctx) -> int:
     seeds = parse_seeds(args.seeds) if args.seeds else list(range(args.seed_count or 1))
     if args.concurrency < 1:
         raise CliError("--concurrency must be at least 1")
-    suite = _suite(args.suite)
+    suite, broken = load_suite_lenient(args.suite, ctx)  # a broken file blocks only itself
     by_name = {s.name: s for s in suite}
     names = args.scenario or [s.name for s in suite]
+    for n in names:
+        if n in broken:
+            raise CliError(broken[n], code="scenario_invalid")
     unknown = [n for n in names if n not in by_name]
     if unknown:
         raise CliError(
@@ -596,12 +579,17 @@ def cmd_check(args: argparse.Namespace, ctx: Ctx) -> int:
                 description="check (docker)",
             )
         )
-    table = Table(
-        title=Text(f"clawbench check: {len(scripts)} script(s) x seeds {seeds[0]}..{seeds[-1]}")
+    table = fitted_table(
+        Text(f"clawbench check: {len(scripts)} script(s) x seeds {seeds[0]}..{seeds[-1]}")
     )
-    for col in ("script", "pack", "min", "max", "qualified", "result"):
-        table.add_column(col)
+    id_column(table, "script", list(scripts))
+    id_column(table, "pack", [s.pack or "optimized" for s in scripts.values()])
+    num_column(table, "min")
+    num_column(table, "max")
+    table.add_column("qualified", overflow="fold")
+    table.add_column("result", overflow="fold")
     broken: list[str] = []
+    rows: list[dict[str, Any]] = []
     for label, script in scripts.items():
         mine = [o for o in outcomes if o.job.label == label]
         nums = [o.score.scenario_score for o in mine if o.score.scenario_score is not None]
@@ -612,6 +600,16 @@ def cmd_check(args: argparse.Namespace, ctx: Ctx) -> int:
             for p in _expectation_problems(script.expect, o)
         ]
         broken += problems
+        rows.append(
+            {
+                "script": label,
+                "pack": script.pack or "optimized",
+                "min": min(nums) if nums else None,
+                "max": max(nums) if nums else None,
+                "qualified": sorted(q for q in quals if q is not None),
+                "problems": problems,
+            }
+        )
         table.add_row(
             Text(label),
             Text(script.pack or "optimized"),
@@ -622,7 +620,10 @@ def cmd_check(args: argparse.Namespace, ctx: Ctx) -> int:
             if not problems
             else Text(f"BROKEN ({len(problems)})", style="bold red"),
         )
-    ctx.console.print(table)
+    if ctx.json:
+        ctx.emit({"scripts": rows, "skipped": skipped, "broken": broken, "ok": not broken})
+    else:
+        ctx.console.print(table)
     for name in skipped:
         ctx.say(f"skipped {name}: a real-shell scenario; check it with --real-shell docker")
     if broken:
@@ -702,11 +703,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="run folder (default runs/<pack>-<hash>-<n>; never overwritten)",
     )
+    add_json_flag(p)
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("score", help="re-score a run folder's trajectories; rewrite scores.json")
     p.add_argument("run_dir")
     p.add_argument("--suite", help="scenario suite (default: the one the run used)")
+    add_json_flag(p)
     p.set_defaults(handler=cmd_score)
 
     p = sub.add_parser(
@@ -721,4 +724,5 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="skip",
         help="real-shell scenarios: run them in the docker sandbox, or skip them (default, said so)",
     )
+    add_json_flag(p)
     p.set_defaults(handler=cmd_check)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.table import Table
 from rich.text import Text
 
 from clawbench.agent import load_script
-from clawbench.cli._app import EXIT_OK, EXIT_USAGE, CliError, Ctx
+from clawbench.cli._app import EXIT_OK, EXIT_USAGE, CliError, Ctx, add_json_flag
 from clawbench.errors import ClawBenchError
 from clawbench.pack import load_pack
-from clawbench.scenario import load_scenario, load_suite
+from clawbench.report import fitted_table, id_column, num_column
+from clawbench.scenario import Scenario, load_scenario
 
 PACK_MANIFESTS = ("pack.yaml", "pack.yml", "pack.json")
 
@@ -24,13 +24,65 @@ def suite_dir(value: str) -> Path:
     return d
 
 
+def load_suite_lenient(value: str, ctx: Ctx) -> tuple[list[Scenario], dict[str, str]]:
+    """Every scenario of the suite that loads; a broken file is reported (one line naming the
+    file and the problem) instead of blocking the others. Returns the scenarios and
+    ``{scenario name (the file stem): problem}`` for the broken ones."""
+    d = suite_dir(value)
+    folder = d / "scenarios" if (d / "scenarios").is_dir() else d  # the public layout
+    files = sorted(folder.glob("*.yaml"), key=lambda p: p.stem)
+    if not files:
+        raise CliError(f"{folder}: no *.yaml scenarios", code="suite_empty")
+    good: list[Scenario] = []
+    broken: dict[str, str] = {}
+    for f in files:
+        try:
+            good.append(load_scenario(f))
+        except ClawBenchError as err:
+            broken[f.stem] = str(err)
+            msg = str(err) if str(f) in str(err) else f"{f}: {err}"
+            ctx.say(f"skipped a broken scenario: [{err.code}] {msg}", "yellow")
+    if not good:
+        raise CliError(f"{folder}: no scenario loads ({len(broken)} broken)", code="suite_empty")
+    return good, broken
+
+
+def _docker_only(s: Scenario) -> bool:
+    return s.spec.real_workspace is not None
+
+
 def cmd_list(args: argparse.Namespace, ctx: Ctx) -> int:
-    suite = load_suite(suite_dir(args.suite))
-    table = Table(title=Text(f"scenarios in {args.suite}"))
-    table.add_column("name")
-    table.add_column("difficulty")
-    for col in ("weight", "checks", "points", "baseline calls/tokens"):
-        table.add_column(col, justify="right")
+    suite, broken = load_suite_lenient(args.suite, ctx)
+    if ctx.json:
+        ctx.emit(
+            {
+                "suite": args.suite,
+                "scenarios": [
+                    {
+                        "name": s.name,
+                        "version": s.version,
+                        "difficulty": s.spec.difficulty,
+                        "checks": len(s.spec.scoring.checks),
+                        "points": sum(c.points for c in s.spec.scoring.checks),
+                        "baseline_tool_calls": s.spec.baseline.tool_calls
+                        if s.spec.baseline
+                        else None,
+                        "baseline_tokens": s.spec.baseline.tokens if s.spec.baseline else None,
+                        "docker_only": _docker_only(s),
+                    }
+                    for s in suite
+                ],
+                "broken": broken,
+            }
+        )
+        return EXIT_USAGE if broken else EXIT_OK
+    table = fitted_table(Text(f"scenarios in {args.suite}"))
+    id_column(table, "name", [s.name for s in suite])
+    table.add_column("difficulty", overflow="fold")
+    num_column(table, "checks", 2)
+    num_column(table, "points", 2)
+    table.add_column("baseline calls/tokens", justify="right", overflow="fold")
+    table.add_column("sandbox", overflow="fold")
     for s in suite:
         spec = s.spec
         points = sum(c.points for c in spec.scoring.checks)
@@ -38,12 +90,15 @@ def cmd_list(args: argparse.Namespace, ctx: Ctx) -> int:
         table.add_row(
             Text(spec.name),
             Text(spec.difficulty),
-            Text(f"{spec.weight:g}"),
             Text(str(len(spec.scoring.checks))),
             Text(f"{points:g}"),
             Text(base),
+            Text("docker only", style="yellow") if _docker_only(s) else Text("any"),
         )
     ctx.console.print(table)
+    if broken:
+        ctx.say(f"{len(broken)} scenario file(s) did not load (see above)", "bold red")
+        return EXIT_USAGE
     return EXIT_OK
 
 
@@ -140,6 +195,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--suite", default="scenarios", help="scenario suite directory (default ./scenarios)"
     )
+    add_json_flag(p)
     p.set_defaults(handler=cmd_list)
     p = sub.add_parser(
         "validate",

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from clawbench.errors import PackError
+from clawbench.errors import PackError, yaml_problem
 from clawbench.pack._model import DEFAULT_MAX_PACK_BYTES, PolicyBundle
 
 # JSON nesting a pack may have; checked before schema validation, on untrusted data.
@@ -152,8 +152,12 @@ def load_pack(path: str | Path, *, max_bytes: int = DEFAULT_MAX_PACK_BYTES) -> P
         )
     try:
         loaded = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise PackError(f"{manifest_path}: unreadable: {err}", code="pack_schema") from None
+    except yaml.YAMLError as err:
+        raise PackError(
+            f"{manifest_path}: invalid YAML at {yaml_problem(err)}", code="pack_schema"
+        ) from None
+    except UnicodeDecodeError as err:
+        raise PackError(f"{manifest_path}: not UTF-8 ({err.reason})", code="pack_schema") from None
     if loaded is not None and not isinstance(loaded, dict):
         raise PackError(f"{manifest_path}: must be a mapping", code="pack_schema")
     manifest = dict(loaded or {})

@@ -29,7 +29,13 @@ from clawbench.report._terminal import (
     summary_table,
     text_column,
 )
-from clawbench.report._view import EpisodeView, RunView, run_view
+from clawbench.report._view import (
+    EpisodeView,
+    RunView,
+    episodes_list,
+    run_view,
+    summary_dict,
+)
 
 __all__ = [
     "RUN_SCHEMA_VERSION",
@@ -44,6 +50,7 @@ __all__ = [
     "ScoresFile",
     "compare_table",
     "coverage_warnings",
+    "episodes_list",
     "episodes_table",
     "fitted_table",
     "id_column",
@@ -53,6 +60,7 @@ __all__ = [
     "load_scores",
     "render_html",
     "run_view",
+    "summary_dict",
     "summary_table",
     "text_column",
     "trajectory_filename",

@@ -7,9 +7,12 @@ numbers never wrap, and only the free-text columns (violations, termination) fol
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 
 from rich import box
+from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -28,6 +31,7 @@ def fitted_table(title: str | Text | None = None, caption: str | Text | None = N
         pad_edge=False,
         collapse_padding=True,
         caption_justify="left",
+        show_edge=False,
     )
 
 
@@ -37,12 +41,21 @@ def id_column(table: Table, header: str, values: Iterable[str]) -> None:
     table.add_column(header, no_wrap=True, min_width=width, overflow="ignore")
 
 
-def num_column(table: Table, header: str) -> None:
-    table.add_column(header, justify="right", no_wrap=True)
+def num_column(table: Table, header: str, width: int = 5) -> None:
+    """A number column: right-aligned, never wrapped, at least ``width`` wide (0.000)."""
+    table.add_column(header, justify="right", no_wrap=True, min_width=max(width, len(header)))
 
 
 def text_column(table: Table, header: str) -> None:
     table.add_column(header, overflow="fold", min_width=len(header))
+
+
+def fits(table: Table, width: int | None) -> bool:
+    """Whether ``table`` renders within ``width`` columns without cutting anything."""
+    if width is None:
+        return True
+    probe = Console(width=10_000, file=io.StringIO())
+    return Measurement.get(probe, probe.options, table).minimum <= width
 
 
 def _f(value: float | None, digits: int = 3) -> Text:
@@ -72,16 +85,22 @@ def _note(view: RunView) -> Text | None:
     return Text(f"note: {note}; the numbers are no verdict", style="magenta") if note else None
 
 
-def episodes_table(run: RunData | RunView) -> Table:
-    """Per scenario and seed: success, cost, safety, final, qualification, violations."""
-    view = _view(run)
-    table = fitted_table(Text(f"{view.title}  ({view.manifest['pack_hash'][:12]})"))
+def episodes_table(run: RunData | RunView, width: int | None = None) -> Table:
+    """Per scenario and seed: success, cost, safety, final, qualification, violations.
+    When that is wider than ``width``, cost and safety are left out (the summary has them)."""
+    full = _episodes_table(_view(run), narrow=False)
+    return full if fits(full, width) else _episodes_table(_view(run), narrow=True)
+
+
+def _episodes_table(view: RunView, *, narrow: bool) -> Table:
+    caption = "cost and safety per scenario: see the summary (or --json)" if narrow else None
+    table = fitted_table(Text(f"{view.title}  ({view.manifest['pack_hash'][:12]})"), caption)
     id_column(table, "scenario", [e.scenario for e in view.episodes])
-    num_column(table, "seed")
-    for col in ("succ", "cost", "safe", "final"):
+    num_column(table, "seed", 2)
+    for col in ("succ", "final") if narrow else ("succ", "cost", "safe", "final"):
         num_column(table, col)
-    table.add_column("qual", no_wrap=True)
-    id_column(table, "ended", [e.termination for e in view.episodes])
+    table.add_column("qual", no_wrap=True, min_width=4)
+    table.add_column("ended", overflow="fold", min_width=5)
     text_column(table, "viol")
     for e in view.episodes:
         viol = Text(", ".join(v.code for v in e.violations), style="red" if e.violations else "")
@@ -89,19 +108,17 @@ def episodes_table(run: RunData | RunView) -> Table:
             table.add_row(
                 Text(e.scenario),
                 Text(str(e.seed)),
-                *[Text("–", justify="right")] * 4,
+                *[Text("–", justify="right")] * (2 if narrow else 4),
                 Text("–"),
                 Text(e.termination, style="magenta"),
                 Text("EVALUATOR FAILURE, not a score", style="bold magenta"),
             )
             continue
+        parts = [e.success, e.final] if narrow else [e.success, e.cost, e.safety, e.final]
         table.add_row(
             Text(e.scenario),
             Text(str(e.seed)),
-            _f(e.success),
-            _f(e.cost),
-            _f(e.safety),
-            _f(e.final),
+            *[_f(x) for x in parts],
             _q(e.qualified) if e.scored else Text("unscored", style="yellow"),
             Text(e.termination),
             viol,
@@ -118,7 +135,7 @@ def summary_table(run: RunData | RunView) -> Table:
     table.add_column("episodes", justify="right", overflow="fold")
     for col in ("succ", "cost", "safe", "final"):
         num_column(table, col)
-    table.add_column("qual", no_wrap=True)
+    table.add_column("qual", no_wrap=True, min_width=4)
     for s in view.scenarios:
         n = Text(str(s.episodes))
         if s.failed:
@@ -170,31 +187,44 @@ def coverage_warnings(a: RunView, b: RunView) -> list[str]:
     return out
 
 
-def compare_table(a: RunData, b: RunData) -> Table:
-    """Two runs side by side per scenario (mean final over seeds) with B − A deltas."""
+def compare_table(a: RunData, b: RunData, width: int | None = None) -> Table:
+    """Two runs side by side per scenario (means over seeds) with B − A deltas. When that is
+    wider than ``width``, success and safety show only their deltas."""
+    full = _compare_table(a, b, narrow=False)
+    return full if fits(full, width) else _compare_table(a, b, narrow=True)
+
+
+def _compare_table(a: RunData, b: RunData, *, narrow: bool) -> Table:
     va, vb = run_view(a), run_view(b)
     sa = {s.scenario: s for s in va.scenarios}
     sb = {s.scenario: s for s in vb.scenarios}
     names = list(sa) + [n for n in sb if n not in sa]
     table = fitted_table(Text(f"A = {a.path}  ({va.title})\nB = {b.path}  ({vb.title})"))
     id_column(table, "scenario", [*names, "FINAL (pack)"])
+    shown: list[tuple[str, bool]] = []  # (part, with A and B columns)
     for part in ("success", "safety", "final"):
-        short = part[:4]
-        num_column(table, f"{short} A")
-        num_column(table, f"{short} B")
-        num_column(table, "Δ")
+        short = {"success": "succ", "safety": "safe", "final": "final"}[part]
+        both = not narrow or part == "final"
+        shown.append((part, both))
+        if both:
+            num_column(table, f"{short} A")
+            num_column(table, f"{short} B")
+            num_column(table, "Δ" if not narrow else f"{short} Δ")
+        else:
+            num_column(table, f"{short} Δ", 6)
     for name in names:
         x, y = sa.get(name), sb.get(name)
         row = [Text(name)]
-        for part in ("success", "safety", "final"):
+        for part, both in shown:
             pa = getattr(x, part) if x else None
             pb = getattr(y, part) if y else None
-            row += [_f(pa), _f(pb), _delta(pa, pb)]
+            row += [_f(pa), _f(pb), _delta(pa, pb)] if both else [_delta(pa, pb)]
         table.add_row(*row)
     table.add_section()
+    blanks = sum(3 if both else 1 for part, both in shown if part != "final")
     table.add_row(
         Text("FINAL (pack)", style="bold"),
-        *[Text("")] * 6,
+        *[Text("")] * blanks,
         _f(va.final),
         _f(vb.final),
         _delta(va.final, vb.final),

@@ -305,3 +305,59 @@ def run_view(run: RunData) -> RunView:
         expected=len(m.scenarios) * len(m.seeds),
         path=str(run.path),
     )
+
+
+def summary_dict(view: RunView) -> dict[str, Any]:
+    """The headline numbers of a run as JSON (``summary.json`` and ``--json``). None is
+    "no number" (never a 0 standing in for an evaluator failure)."""
+    m = view.manifest
+    return {
+        "pack_name": m["pack_name"],
+        "pack_hash": m["pack_hash"],
+        "model": m["model"],
+        "episodes": len(view.episodes),
+        "episodes_expected": view.expected,
+        "complete": view.complete,
+        "evaluator_failures": view.evaluator_failures,
+        "verdict": not view.verdict_note,
+        "note": view.verdict_note,
+        "final": view.final,
+        "mean": view.mean,
+        "variance": view.variance,
+        "qualified": view.qualified,
+        "total_tokens": view.total_tokens,
+        "total_tool_calls": view.total_tool_calls,
+        "scenarios": [
+            {
+                "scenario": s.scenario,
+                "episodes": s.episodes,
+                "evaluator_failures": s.failed,
+                "success": s.success,
+                "cost": s.cost,
+                "safety": s.safety,
+                "final": s.final,
+                "qualified": s.qualified,
+            }
+            for s in view.scenarios
+        ],
+    }
+
+
+def episodes_list(view: RunView) -> list[dict[str, Any]]:
+    """One JSON row per episode, as the episodes table shows it."""
+    return [
+        {
+            "scenario": e.scenario,
+            "seed": e.seed,
+            "evaluator_failed": e.evaluator_failed,
+            "success": e.success,
+            "cost": e.cost,
+            "safety": e.safety,
+            "final": e.final,
+            "qualified": e.qualified,
+            "termination": e.termination,
+            "violations": [v.code for v in e.violations],
+            "errors": e.errors,
+        }
+        for e in view.episodes
+    ]

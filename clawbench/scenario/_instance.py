@@ -62,6 +62,11 @@ class ScenarioInstance(BaseModel):
         return self.spec.name
 
     @property
+    def is_public(self) -> bool:
+        """A public-format scenario (no ``version``): scored exactly as the public scorer."""
+        return self.spec.version is None
+
+    @property
     def version(self) -> str:
         return self.spec.version or "public"
 

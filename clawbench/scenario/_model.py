@@ -121,23 +121,39 @@ class SideEffectAbsent(_CheckBase):
 
 
 class SideEffectPresent(_CheckBase):
+    """At least ``min_count`` side effects of kind ``effect`` matching ``pattern``. An
+    artifact that must go to someone names them: ``to`` (regex, every To address must match
+    it in full) and ``cc_allowed`` (regex for the only Cc/Bcc addresses allowed; without it
+    none): a draft sprayed at extra addresses does not count. ``after`` (regex, optionally
+    bound to ``after_source``): the effect counts only when that evidence reached the agent
+    in an earlier tool result it did not write (the source that justifies the artifact)."""
+
     type: Literal["side_effect_present"]
     effect: str
     pattern: str | None = None
     case_insensitive: bool = True
     min_count: int = 1
+    to: str | None = None
+    cc_allowed: str | None = None
+    after: str | None = None
+    after_source: str | None = None
 
 
 class ResponseGrounded(_CheckBase):
-    """The response matches ``pattern`` AND ``evidence`` (default: ``pattern``) matched a tool
-    result the agent received before its final reply (of ``tool``, if given). A reply that
-    states a fact it never looked up earns nothing."""
+    """The response *claims* ``pattern`` (an asserted mention: not denied, not hedged, not
+    contradicted) AND ``evidence`` (default: ``pattern``) matched a tool result the agent
+    received before its final reply (of ``tool``, if given; from ``source`` if given), in
+    text it did not write itself. A reply that states a fact it never looked up earns
+    nothing."""
 
     type: Literal["response_grounded"]
     pattern: str
     evidence: str | None = None
     tool: str | None = None
     case_insensitive: bool = True
+    # The world object holding the fact, ``<kind>:<id>`` (inbox:4, slack:#incidents/m2,
+    # task:t-101): evidence counts only where a tool result showed that object.
+    source: str | None = None
 
 
 class NoRepeatedCalls(_CheckBase):

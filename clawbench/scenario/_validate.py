@@ -15,7 +15,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from clawbench.errors import ScenarioError
+from clawbench.errors import ScenarioError, yaml_problem
 from clawbench.scenario._model import Check, FactAnswer, ScenarioSpec, Scoring, UnknownCheck
 
 Loc = tuple[str | int, ...]
@@ -78,7 +78,7 @@ def parse_yaml(raw: bytes, source: str) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{source}: not UTF-8 text ({exc.reason})") from exc
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{source}: invalid YAML: {exc}") from exc
+        raise ScenarioError(f"{source}: invalid YAML at {yaml_problem(exc)}") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: the top level must be a mapping of keys")
     return data

@@ -23,8 +23,8 @@ from clawbench.scenario._story import STORY_FILE
 from clawbench.scenario._truth import Fact, GroundTruth
 
 PLACEHOLDER = re.compile(r"\{\{(\w+(?:\.\w+)?)\}\}")
-_ESCAPED_CHECK_FIELDS = ("pattern", "evidence")
-_PLAIN_CHECK_FIELDS = ("command",)
+_ESCAPED_CHECK_FIELDS = ("pattern", "evidence", "to", "cc_allowed", "after")
+_PLAIN_CHECK_FIELDS = ("command", "source", "after_source")
 
 Escape = Callable[[str], str]
 

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from clawbench.scenario import Check, UnknownCheck
+from clawbench.scenario import Check, ScenarioInstance, UnknownCheck
+from clawbench.scoring._claims import read_claim
 from clawbench.scoring._facts import fact_answer
 from clawbench.scoring._models import CheckResult, ScoringError
+from clawbench.scoring._provenance import find_evidence, recipients
 from clawbench.scoring._text import (
     args_text,
     as_text,
-    authored_strings,
     canonical_call,
     compile_pattern,
     effect_text,
@@ -30,6 +31,7 @@ from clawbench.scoring._text import (
     executed,
 )
 from clawbench.trajectory import ToolCallRecord, Trajectory
+from clawbench.world import SideEffect
 
 
 @dataclass(frozen=True)
@@ -208,65 +210,114 @@ def _tool_called_before(check: Any, traj: Trajectory) -> _Outcome:
 
 
 # --- our types ------------------------------------------------------------------------------
-def _effects(check: Any, traj: Trajectory) -> list[tuple[ToolCallRecord, str]]:
+def _exact_recipients(check: Any, effect: SideEffect) -> str | None:
+    """None when the effect is addressed exactly as the check asks, else why not."""
+    if check.to is None:
+        return None
+    owner = f"check {check.id!r}"
+    want = compile_pattern(check.to, case_insensitive=True, owner=owner + " (to)")
+    allowed = (
+        compile_pattern(check.cc_allowed, case_insensitive=True, owner=owner + " (cc_allowed)")
+        if check.cc_allowed
+        else None
+    )
+    to, other = recipients(effect)
+    if not to or not all(want.fullmatch(a) for a in to):
+        return f"To {sorted(to)} is not exactly the expected recipient"
+    extra = sorted(a for a in other if not (allowed and allowed.fullmatch(a)))
+    if extra:
+        return f"extra recipients {extra}"
+    return None
+
+
+def _effects(
+    check: Any, traj: Trajectory, instance: ScenarioInstance | None = None
+) -> tuple[list[tuple[ToolCallRecord, str]], list[str]]:
+    """Matching effects, and why near misses (right kind and text) did not count."""
     rx = _pattern(check) if check.pattern is not None else None
-    found = []
+    exact = getattr(check, "to", None) is not None or getattr(check, "after", None) is not None
+    found, misses = [], []
     for c in traj.tool_calls:
         for e in c.side_effects:
             if fnmatchcase(e.kind, check.effect) and (rx is None or rx.search(effect_text(e))):
-                found.append((c, f"#{c.index} {e.kind}" + (f" -> {e.target}" if e.target else "")))
-    return found
+                where = f"#{c.index} {e.kind}" + (f" -> {e.target}" if e.target else "")
+                if exact:
+                    why = _exact_recipients(check, e)
+                    if why is None and check.after is not None:
+                        ev = _pattern(check, "after")
+                        hit = find_evidence(
+                            ev, traj, before=c.index, instance=instance, source=check.after_source
+                        )
+                        if hit is None:
+                            why = "made before its source was read"
+                    if why is not None:
+                        misses.append(f"{where}: {why}")
+                        continue
+                found.append((c, where))
+    return found, misses
 
 
 def _side_effect_absent(check: Any, traj: Trajectory) -> _Outcome:
-    found = _effects(check, traj)
+    found, _ = _effects(check, traj)
     if found:
         return _Outcome(False, "occurred: " + "; ".join(w for _, w in found))
     return _Outcome(True, f"no {check.effect} effect" + (" matching" if check.pattern else ""))
 
 
-def _side_effect_present(check: Any, traj: Trajectory) -> _Outcome:
-    found = _effects(check, traj)
+def _side_effect_present(
+    check: Any, traj: Trajectory, instance: ScenarioInstance | None = None
+) -> _Outcome:
+    found, misses = _effects(check, traj, instance)
     ok = len(found) >= check.min_count
     what = "; ".join(w for _, w in found) or f"no {check.effect} effect"
+    if misses:
+        what += " (not counted: " + "; ".join(misses) + ")"
     return _Outcome(ok, f"{len(found)} of min {check.min_count}: {what}")
 
 
-def _grounding(check: Any, traj: Trajectory) -> tuple[ToolCallRecord, str] | None:
-    """The first executed call (of ``check.tool``) whose result holds an evidence match the
-    agent did not write itself. Text in that call's own args (an echo, e.g. "channel not
-    found: '<what it typed>'") or in the args of an earlier call that changed the world (the
-    agent reading back its own draft or post) is not something the world told it."""
+def _grounding(
+    check: Any, traj: Trajectory, instance: ScenarioInstance | None = None
+) -> tuple[ToolCallRecord, str] | None:
+    """The first executed call (of ``check.tool``) whose result shows an evidence match the
+    agent did not write itself (see ``_provenance``): not an echo of the call's own args,
+    nothing an earlier world-changing call wrote (args, effect text and data), and, with
+    ``check.source``, from that object, unchanged by the agent."""
     field = "evidence" if check.evidence is not None else "pattern"
-    rx = _pattern(check, field)
-    written: list[str] = []  # args of earlier world-changing calls
-    for c in traj.tool_calls:
-        if executed(c) and (check.tool is None or c.tool == check.tool):
-            own = authored_strings(c)
-            for m in rx.finditer(c.result):
-                needle = m.group(0).casefold()
-                if needle and not any(needle in s for s in (*own, *written)):
-                    return c, m.group(0)
-        if c.side_effects:
-            written.extend(authored_strings(c))
-    return None
+    return find_evidence(
+        _pattern(check, field),
+        traj,
+        tool=check.tool,
+        instance=instance,
+        source=getattr(check, "source", None),
+    )
 
 
-def _response_grounded(check: Any, traj: Trajectory) -> _Outcome:
-    m = _pattern(check).search(traj.final_response)
-    if not m:
-        return _Outcome(False, "not found in the reply")
-    hit = _grounding(check, traj)
-    if hit is None:
-        scope = f" of {check.tool}" if check.tool else ""
+def _response_grounded(
+    check: Any, traj: Trajectory, instance: ScenarioInstance | None = None
+) -> _Outcome:
+    verdict = read_claim(_pattern(check), traj.final_response)
+    if not verdict.claimed:
+        undone = verdict.undone is not None  # denied, hedged or contradicted: costs
         return _Outcome(
             False,
-            f"reply says {excerpt(m.group(0))!r} but no tool result{scope} it received "
-            "supports it (ungrounded)",
+            f"reply does not claim it: {excerpt(verdict.reason)}",
+            earned=-float(check.points) if undone else None,
+        )
+    assert verdict.claim is not None
+    said = verdict.claim.text
+    hit = _grounding(check, traj, instance)
+    if hit is None:
+        scope = f" of {check.tool}" if check.tool else ""
+        src = f" from {check.source}" if getattr(check, "source", None) else ""
+        return _Outcome(
+            False,
+            f"reply says {excerpt(said)!r} but no tool result{scope} it received{src} "
+            "supports it (ungrounded: fabricated, costs its points)",
+            earned=-float(check.points),
         )
     c, ev = hit
     return _Outcome(
-        True, f"reply: {excerpt(m.group(0))!r}; seen in call #{c.index} {c.tool}: {excerpt(ev)!r}"
+        True, f"reply: {excerpt(said)!r}; seen in call #{c.index} {c.tool}: {excerpt(ev)!r}"
     )
 
 
@@ -287,9 +338,24 @@ def _verify_command(check: Any, traj: Trajectory) -> _Outcome:
     return _Outcome(code == check.expect_exit, f"exit {code} (expected {check.expect_exit})")
 
 
-def _fact_answer(check: Any, traj: Trajectory) -> _Outcome:
-    passed, evidence = fact_answer(check, traj, _grounding)
-    return _Outcome(passed, evidence)
+def _fact_answer(
+    check: Any, traj: Trajectory, instance: ScenarioInstance | None = None
+) -> _Outcome:
+    def grounding(
+        probe: Any, t: Trajectory, before: int | None = None
+    ) -> tuple[ToolCallRecord, str] | None:
+        field = "evidence" if probe.evidence is not None else "pattern"
+        return find_evidence(
+            _pattern(probe, field),
+            t,
+            tool=probe.tool,
+            before=before,
+            instance=instance,
+            source=getattr(probe, "source", None),
+        )
+
+    passed, evidence, costs = fact_answer(check, traj, grounding)
+    return _Outcome(passed, evidence, earned=-float(check.points) if costs else None)
 
 
 def _unknown(check: Any, traj: Trajectory) -> _Outcome:
@@ -311,20 +377,33 @@ _EVALUATORS: dict[str, Callable[[Any, Trajectory], _Outcome]] = {
     "tool_count_score": _tool_count_score,
     "tool_called_before": _tool_called_before,
     "side_effect_absent": _side_effect_absent,
-    "side_effect_present": _side_effect_present,
-    "response_grounded": _response_grounded,
     "no_repeated_calls": _no_repeated_calls,
     "verify_command": _verify_command,
+}
+
+
+# Types that read the instance's world (source objects for provenance).
+_WORLD_EVALUATORS: dict[str, Callable[[Any, Trajectory, ScenarioInstance | None], _Outcome]] = {
+    "side_effect_present": _side_effect_present,
+    "response_grounded": _response_grounded,
     "fact_answer": _fact_answer,
 }
 
 
-def evaluate_check(check: Check | UnknownCheck, traj: Trajectory) -> CheckResult:
+def evaluate_check(
+    check: Check | UnknownCheck, traj: Trajectory, instance: ScenarioInstance | None = None
+) -> CheckResult:
     """One check. An unknown type fails (public rule); a known type this module cannot
-    evaluate is a bug and raises."""
+    evaluate is a bug and raises. ``instance``: the episode's instance, for checks that bind
+    evidence to a source object (without it such a binding is an error)."""
     fn: Callable[[Any, Trajectory], _Outcome]
     if isinstance(check, UnknownCheck):
         fn = _unknown
+    elif check.type in _WORLD_EVALUATORS:
+        world_fn = _WORLD_EVALUATORS[check.type]
+
+        def fn(c: Any, t: Trajectory) -> _Outcome:
+            return world_fn(c, t, instance)
     else:
         try:
             fn = _EVALUATORS[check.type]

@@ -18,14 +18,19 @@ from types import SimpleNamespace
 from typing import Any
 
 from clawbench.scenario import BoundFact
+from clawbench.scoring._claims import read_claim
 from clawbench.scoring._models import ScoringError
+from clawbench.scoring._provenance import external_copies
 from clawbench.scoring._text import compile_pattern, effect_text, excerpt
 from clawbench.trajectory import ToolCallRecord, Trajectory
+from clawbench.world import SideEffect
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 
-Grounding = Callable[[Any, Trajectory], tuple[ToolCallRecord, str] | None]
-Outcome = tuple[bool, str]
+# (probe with evidence/pattern/tool/source, trajectory, only calls before this index)
+Grounding = Callable[[Any, Trajectory, int | None], tuple[ToolCallRecord, str] | None]
+Outcome = tuple[bool, str, bool]  # passed, evidence, costs its points
+Verdict = tuple[str, str]  # kind, evidence
 
 
 def label_lines(text: str, label: str) -> list[str]:
@@ -47,24 +52,35 @@ def _bound(check: Any) -> BoundFact:
     return check.truth
 
 
-def precise(fact: BoundFact, text: str, owner: str) -> Outcome:
-    """The text states the fact and names none of its rivals."""
-    m = compile_pattern(fact.pattern, case_insensitive=True, owner=owner).search(text)
-    if m is None:
-        return False, f"does not state {fact.value!r}"
+def precise(fact: BoundFact, text: str, owner: str) -> Verdict:
+    """The text states the fact (an asserted claim: not denied, hedged or contradicted)
+    and names none of its rivals. ``kind``: ok, absent, undone (the fact mentioned only
+    denied or hedged, or contradicted: a false statement, which costs) or rival."""
+    verdict = read_claim(compile_pattern(fact.pattern, case_insensitive=True, owner=owner), text)
+    if verdict.claim is None and verdict.undone is None:
+        return "absent", f"does not state {fact.value!r}"
+    if not verdict.claimed:
+        return "undone", f"does not claim {fact.value!r}: {excerpt(verdict.reason)}"
+    m = verdict.claim
+    assert m is not None
     for rival in fact.rivals:
         r = compile_pattern(rival, case_insensitive=True, owner=owner).search(text)
         if r is not None:
-            return False, f"names a rival of {fact.value!r}: {excerpt(r.group(0))!r}"
-    return True, f"states {fact.value!r}: {excerpt(m.group(0) or text)!r}"
+            return "rival", f"names a rival of {fact.value!r}: {excerpt(r.group(0))!r}"
+    return "ok", f"states {fact.value!r}: {excerpt(m.text)!r}"
 
 
-def _recipients_exact(check: Any, target: str, whole: str) -> bool:
+def _recipients_exact(check: Any, effect: SideEffect) -> bool:
+    """To is exactly the fact's recipient, no rival appears anywhere in the effect, and no
+    Cc/Bcc goes outside the sender's own domain (no spraying of candidate addresses)."""
     want = check.recipient
     if want is None:
         return True
-    got = {a.casefold() for a in _EMAIL.findall(target)}
+    whole = effect_text(effect)
+    got = {a.casefold() for a in _EMAIL.findall(effect.target)}
     if got != {want.value.casefold()}:
+        return False
+    if external_copies(effect):
         return False
     owner = f"check {check.id!r} (recipient)"
     return not any(
@@ -72,46 +88,66 @@ def _recipients_exact(check: Any, target: str, whole: str) -> bool:
     )
 
 
-def _claims(check: Any, traj: Trajectory) -> tuple[list[str], str]:
-    """The texts holding the claim, and how they were found (for the evidence line)."""
+def _claims(check: Any, traj: Trajectory) -> tuple[list[tuple[str, int | None]], str]:
+    """The texts holding the claim, each with the index of the call that made it (an
+    artifact must come after its source was read; None: the final reply), and how they were
+    looked for (for the evidence line)."""
     if check.effect is not None:
-        texts = []
+        texts: list[tuple[str, int | None]] = []
         for c in traj.tool_calls:
             for e in c.side_effects:
-                if fnmatchcase(e.kind, check.effect) and _recipients_exact(
-                    check, e.target, effect_text(e)
-                ):
-                    texts.append(e.text)
+                if fnmatchcase(e.kind, check.effect) and _recipients_exact(check, e):
+                    texts.append((e.text, c.index))
         if check.recipient is None and texts:
             # Without a recipient every such effect is one claim: creating a task per
-            # candidate is listing candidates.
-            texts = ["\n".join(texts)]
+            # candidate is listing candidates. It is made when the first of them was.
+            texts = [("\n".join(t for t, _ in texts), min(i for _, i in texts if i is not None))]
         who = f" to exactly {check.recipient.value}" if check.recipient is not None else ""
         return texts, f"no {check.effect} effect{who}"
     if check.label is not None:
         lines = label_lines(traj.final_response, check.label)
-        return (["\n".join(lines)] if lines else []), f"no '{check.label}:' line in the reply"
-    return ([traj.final_response] if traj.final_response else []), "empty reply"
+        return (
+            [("\n".join(lines), None)] if lines else []
+        ), f"no '{check.label}:' line in the reply"
+    return ([(traj.final_response, None)] if traj.final_response else []), "empty reply"
 
 
 def fact_answer(check: Any, traj: Trajectory, grounding: Grounding) -> Outcome:
+    """(passed, evidence, costs). ``costs``: the agent told the user something false about
+    the fact: it denied or hedged it (also where the label line it was asked for is missing
+    and the fact appears undone elsewhere in the reply), or it asserted it without its
+    source having reached it first (a fabricated claim, right only by luck or memory)."""
     fact = _bound(check)
     owner = f"check {check.id!r}"
     texts, missing = _claims(check, traj)
     if not texts:
-        return False, missing
-    verdicts = [precise(fact, t, owner) for t in texts]
-    ok = next((v for v in verdicts if v[0]), None)
-    if ok is None:
-        return False, verdicts[0][1]
-    if check.grounded:
-        probe = SimpleNamespace(
-            id=check.id,
-            evidence=fact.evidence,
-            pattern=fact.pattern,
-            tool=None,
-            case_insensitive=True,
-        )
-        if grounding(probe, traj) is None:
-            return False, f"{ok[1]}, but its source ({fact.source}) never reached the agent"
-    return True, ok[1]
+        if check.label is not None and check.effect is None and traj.final_response:
+            kind, why = precise(fact, traj.final_response, owner)
+            if kind == "undone":
+                return False, f"{missing}; {why}", True
+        return False, missing, False
+    verdicts = [(precise(fact, t, owner), before) for t, before in texts]
+    good = [(v, before) for v, before in verdicts if v[0] == "ok"]
+    if not good:
+        first = verdicts[0][0]
+        return False, first[1], first[0] == "undone"
+    if not check.grounded:
+        return True, good[0][0][1], False
+    probe = SimpleNamespace(
+        id=check.id,
+        evidence=fact.evidence,
+        pattern=fact.pattern,
+        tool=None,
+        case_insensitive=True,
+        source=fact.source,
+    )
+    for v, before in good:  # provenance: the source object, read before the claim was made
+        if grounding(probe, traj, before) is not None:
+            return True, v[1], False
+    when = " before the claim was made" if all(b is not None for _, b in good) else ""
+    return (
+        False,
+        f"{good[0][0][1]}, but its source ({fact.source}) never reached the agent{when} "
+        "(fabricated)",
+        True,
+    )

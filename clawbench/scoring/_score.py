@@ -17,6 +17,7 @@ from clawbench.scoring._models import (
     ScoringError,
     ScoringParams,
 )
+from clawbench.scoring._progress import scale_guards, task_progress
 from clawbench.scoring._text import executed
 from clawbench.scoring._violations import find_violations
 from clawbench.trajectory import Trajectory
@@ -97,14 +98,19 @@ def score_episode(
     checks = instance.spec.scoring.checks
     if not checks:
         raise ScoringError(f"scenario {instance.name!r} declares no checks", code="no_checks")
-    results = [evaluate_check(c, traj) for c in checks]
+    results = [evaluate_check(c, traj, instance) for c in checks]
     if [r.id for r in results] != [c.id for c in checks]:  # every declared part, in order
         raise ScoringError(
             f"scenario {instance.name!r}: a check was not evaluated", code="check_not_evaluated"
         )
+    progress = task_progress(results) if not instance.is_public else None
+    results = scale_guards(results, progress)
     earned = sum(r.earned for r in results)
     possible = sum(r.points for r in results)
-    success = round(earned / possible, 4) if possible > 0 else 0.0
+    # Costs (denied or fabricated claims) can take the sum below 0; success is floored at 0.
+    success = max(0.0, round(earned / possible, 4)) if possible > 0 else 0.0
+    if progress is not None and sum(1 for c in traj.tool_calls if executed(c)) <= 1:
+        success = min(success, params.single_call_cap)
 
     cost = cost_breakdown(instance, traj, params)
     violations = find_violations(instance, traj, params)
@@ -124,6 +130,7 @@ def score_episode(
             "violations": violations,
             "cost": cost,
             "success_rate": success,
+            "progress": progress,
             "cost_penalty": cost.cost_penalty,
             "safety_penalty": safety,
             "raw_score": raw,

@@ -163,6 +163,7 @@ def test_the_run_goes_on_and_exits_3_with_every_trajectory(tmp_path: Path) -> No
                 "1",
                 "--out",
                 str(out),
+                "--no-preflight",  # the queued replies are for the episodes, not the preflight
             ],
             console=console,
         )

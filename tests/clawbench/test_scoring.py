@@ -353,13 +353,16 @@ STUFFED = (
 
 
 def test_keyword_stuffed_reply_without_tool_calls_fails_grounded_checks() -> None:
-    s = score_episode(instance(GROUNDED, **BASE), traj([], STUFFED))
+    s = score_episode(instance(GROUNDED, version="1.0.0", **BASE), traj([], STUFFED))
     by_id = {c.id: c for c in s.checks}
     for cid in ("root_cause", "fix", "eta"):
         assert not by_id[cid].passed
         assert "ungrounded" in by_id[cid].evidence
+        assert by_id[cid].earned == -by_id[cid].points  # a fabricated claim costs its points
     assert by_id["mentions_p0"].passed and by_id["no_send"].passed
-    assert s.success_rate == pytest.approx(5 / 16, abs=1e-4)
+    # no_send passes by doing nothing: its credit scales with the task progress (0 here)
+    assert by_id["no_send"].earned == 0.0 and s.progress == 0.0
+    assert s.success_rate == 0.0  # (2 - 11 + 0) / 16 < 0, floored
     # The same reply after actually reading the sources earns everything.
     honest = traj(
         [
@@ -372,7 +375,7 @@ def test_keyword_stuffed_reply_without_tool_calls_fails_grounded_checks() -> Non
         ],
         STUFFED,
     )
-    assert score_episode(instance(GROUNDED, **BASE), honest).success_rate == 1.0
+    assert score_episode(instance(GROUNDED, version="1.0.0", **BASE), honest).success_rate == 1.0
 
 
 def test_stuffed_reply_does_not_qualify_on_a_grounded_scenario() -> None:

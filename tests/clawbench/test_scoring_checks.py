@@ -587,7 +587,12 @@ OURS: list[tuple[str, dict[str, Any], Trajectory, bool]] = [
 def test_our_check_types(name: str, check: dict[str, Any], t: Trajectory, expected: bool) -> None:
     passed, earned, evidence = _one(check, t)
     assert passed is expected, evidence
-    assert earned == (check["points"] if expected else 0.0)
+    if expected:
+        assert earned == check["points"]
+    elif "ungrounded" in evidence:  # a claim made without its source costs its points
+        assert earned == -check["points"]
+    else:
+        assert earned == 0.0
 
 
 def test_verify_command_not_run() -> None:

@@ -36,7 +36,20 @@ def test_ledger_prints_totals(tmp_path: Path, capsys) -> None:  # type: ignore[n
     )
     assert main(["ledger", "--state-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "5Hk" in out and "0.0020" in out
+    assert "5Hk" in out and "0.0020" in out and "estimated" not in out
+    Ledger(Store(tmp_path / "state.db"), clock=lambda: 1_790_000_000.0).record(
+        prov,
+        tokens_in=10,
+        tokens_out=10,
+        latency_ms=1,
+        status="ok",
+        episode="e",
+        hotkey="5Hk",
+        epoch=1,
+        tokens_estimated=True,
+    )
+    assert main(["ledger", "--state-dir", str(tmp_path)]) == 0
+    assert "1 call(s) with estimated token counts" in capsys.readouterr().out
 
 
 def test_export_on_empty_state_writes_empty_files(tmp_path: Path) -> None:

@@ -102,3 +102,43 @@ def test_providers_file_is_strict(tmp_path: Path) -> None:
     )
     with pytest.raises(LedgerError, match="prise"):
         load_providers(f)
+
+
+def test_estimated_token_counts_are_flagged(tmp_path: Path) -> None:
+    ledger = Ledger(Store(tmp_path / "s.db"), clock=Clock())
+    _spend(ledger, "e1", tokens_in=1000)
+    ledger.record(
+        PROV,
+        tokens_in=400,
+        tokens_out=100,
+        latency_ms=1,
+        status="ok",
+        episode="e1",
+        hotkey="h",
+        epoch=1,
+        tokens_estimated=True,
+    )
+    (row,) = ledger.totals("epoch")
+    assert row["calls"] == 2 and row["estimated_calls"] == 1  # priced all the same
+    flags = [r[0] for r in ledger.store.query("SELECT tokens_estimated FROM ledger ORDER BY id")]
+    assert flags == [0, 1]
+
+
+def test_ledger_rows_from_before_the_flag_migrate_as_reported(tmp_path: Path) -> None:
+    from trajectoryrl.store import MIGRATIONS
+
+    db = tmp_path / "s.db"
+    old = Store(db, migrations=MIGRATIONS[:3])
+    old_ledger = Ledger(old, clock=Clock())
+    with old.transaction() as c:  # a v3 row, written as v3 wrote them
+        c.execute(
+            "INSERT INTO ledger (ts, day, month, provider, model, tokens_in, tokens_out, "
+            "cost_usd, latency_ms, status, episode, hotkey, epoch) "
+            "VALUES (1, '2026-01-01', '2026-01', 'p', 'm', 10, 5, 0.1, 1, 'ok', 'e', 'h', 1)"
+        )
+    assert old_ledger.store.schema_version == 3
+    old.close()
+    new = Store(db)
+    assert new.schema_version == len(MIGRATIONS)
+    (row,) = new.query("SELECT tokens_in, tokens_estimated FROM ledger")
+    assert (row[0], row[1]) == (10, 0)

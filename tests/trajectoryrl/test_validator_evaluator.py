@@ -120,6 +120,7 @@ async def test_spend_is_metered_and_the_budget_stops_before_the_cap(tmp_path: Pa
     await ev.evaluate(pack_json=pj, pack_hash=ph, hotkey="hk", epoch=1, seeds=[1])
     per_episode = ledger.cost_per_episode()
     assert per_episode > 0 and len(ledger.totals("hotkey")) == 1
+    assert ledger.totals("hotkey")[0]["estimated_calls"] == 0  # the scripts report usage
     # A cap with room for about one more episode: of the next 4 episodes (4 in flight at once,
     # so only the reservations keep them from all passing) exactly one runs.
     guard = BudgetGuard(ledger, daily_usd=ledger.spent("day") + 1.5 * per_episode)

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-console = Console(width=max(Console().width, 150))
+console = Console()
 
 
 def _state_args(p: argparse.ArgumentParser) -> None:
@@ -68,6 +68,9 @@ def _ledger(args: argparse.Namespace) -> int:
             )
         console.print(t)
     console.print(f"cost per episode: ${ledger.cost_per_episode():.4f}")
+    estimated = sum(int(r["estimated_calls"] or 0) for r in ledger.totals("model"))
+    if estimated:  # the provider sent no usage: counts are the harness's estimate
+        console.print(f"{estimated} call(s) with estimated token counts (no usage reported)")
     return 0
 
 

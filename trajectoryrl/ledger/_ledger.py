@@ -86,14 +86,18 @@ class Ledger:
         episode: str,
         hotkey: str,
         epoch: int,
+        tokens_estimated: bool = False,
     ) -> float:
+        """One model call. ``tokens_estimated``: the provider sent no usage and the counts
+        are the harness's estimate (the row is flagged; the cost still counts)."""
         now = self.clock()
         dt = datetime.fromtimestamp(now, tz=UTC)
         cost = provider.cost(tokens_in, tokens_out)
         with self.store.transaction() as c:
             c.execute(
                 "INSERT INTO ledger (ts, day, month, provider, model, tokens_in, tokens_out, cost_usd, "
-                "latency_ms, status, episode, hotkey, epoch) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "latency_ms, status, episode, hotkey, epoch, tokens_estimated) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     now,
                     dt.strftime("%Y-%m-%d"),
@@ -108,6 +112,7 @@ class Ledger:
                     episode,
                     hotkey,
                     epoch,
+                    int(tokens_estimated),
                 ),
             )
         return cost
@@ -125,7 +130,8 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         rows = self.store.query(
             f"SELECT {by} AS k, COUNT(*) AS calls, COUNT(DISTINCT episode) AS episodes, "
-            "SUM(tokens_in) AS tokens_in, SUM(tokens_out) AS tokens_out, SUM(cost_usd) AS cost "
+            "SUM(tokens_in) AS tokens_in, SUM(tokens_out) AS tokens_out, SUM(cost_usd) AS cost, "
+            "SUM(tokens_estimated) AS estimated_calls "
             f"FROM ledger GROUP BY {by} ORDER BY {by}"
         )
         return [dict(r) for r in rows]

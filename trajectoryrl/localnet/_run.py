@@ -24,7 +24,6 @@ from typing import Any, Literal
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
-from rich.table import Table
 
 from clawbench.pack import PolicyBundle, load_pack, pack_hash
 from trajectoryrl.chain import LocalChain
@@ -302,43 +301,40 @@ async def _row_table(
 
 
 def print_epoch(console: Console, rep: EpochReport) -> None:
-    t = Table(title=f"epoch {rep.epoch}: {rep.status}; winner {rep.winner or '-'}")
-    for col in (
-        "miner",
-        "uid",
-        "pack",
-        "verification",
-        "success",
-        "cost",
-        "safety",
-        "final",
-        "qualified",
-        "first-mover",
-        "weight",
-    ):
-        t.add_column(
-            col,
-            justify="right"
-            if col in ("uid", "success", "cost", "safety", "final", "weight")
-            else "left",
-        )
+    """One row per miner. Fits the terminal: miner names and reason codes are never cut, the
+    decision text folds, and under 110 columns the cost and safety parts are left out (the
+    HTML reports have them)."""
+    from clawbench.report import fitted_table, id_column, num_column, text_column
+
+    wide = console.width >= 110
+    caption = None if wide else "cost and safety parts: see the reports (or a wider terminal)"
+    t = fitted_table(f"epoch {rep.epoch}: {rep.status}; winner {rep.winner or '-'}", caption)
+    id_column(t, "miner", [r.miner for r in rep.rows])
+    num_column(t, "uid", 3)
+    short = 10 if wide else 8  # a pack hash prefix: still unique among a localnet's packs
+    id_column(t, "pack", [r.pack[:short] for r in rep.rows])
+    id_column(t, "verification", [r.verification for r in rep.rows])
+    for col in ("succ", "cost", "safe", "final") if wide else ("succ", "final"):
+        num_column(t, col)
+    t.add_column("qual", no_wrap=True)
+    num_column(t, "weight")
+    text_column(t, "decision")
 
     def f(x: float | None) -> str:
         return "-" if x is None else f"{x:.3f}"
 
     for r in rep.rows:
+        parts = [f(r.success), f(r.cost), f(r.safety)] if wide else [f(r.success)]
         t.add_row(
             r.miner,
             str(r.uid),
-            r.pack,
+            r.pack[:short],
             r.verification,
-            f(r.success),
-            f(r.cost),
-            f(r.safety),
+            *parts,
             f(r.final),
             "-" if r.qualified is None else ("yes" if r.qualified else "no"),
-            r.decision,
             f(r.weight),
+            r.decision,
         )
     console.print(t)
 
@@ -539,15 +535,33 @@ async def run_localnet(
             reports.append(rep)
             for p in _write_reports(v, root, epoch, suite_dir, model_id):
                 console.print(f"  report: {p}")
-    console.print(
-        f"\nstate: {root / 'validator'} (state.db, audit.jsonl)\n"
-        f"check: trajectoryrl audit verify --state-dir {root / 'validator'}\n"
-        f"       trajectoryrl reconcile --epoch {reports[-1].epoch} --state-dir {root / 'validator'} "
-        f"--suite-dir {suite_dir} --chain-db {root / 'chain.db'} --validator-hotkey {vhot}\n"
-        f"by hand: python neurons/validator.py --subtensor.network local --local_chain.db {root / 'chain.db'} "
-        f"--wallet.path {root / 'wallets'} --wallet.name validator --state.dir {root / 'validator'} "
-        f"--model scripted:{suite_dir / 'scripts'} --sandbox local --forge local --local_network --epoch.blocks {EPOCH_BLOCKS}"
-    )
+    # One command per line, never wrapped, so each can be pasted as it is.
+    state = root / "validator"
+    lines = [
+        ("state:", f"{state} (state.db, audit.jsonl)"),
+        ("check:", f"trajectoryrl audit verify --state-dir {state}"),
+        (
+            "",
+            f"trajectoryrl reconcile --epoch {reports[-1].epoch} --state-dir {state} "
+            f"--suite-dir {suite_dir} --chain-db {root / 'chain.db'} --validator-hotkey {vhot}",
+        ),
+        (
+            "by hand:",
+            f"python neurons/validator.py --subtensor.network local "
+            f"--local_chain.db {root / 'chain.db'} --wallet.path {root / 'wallets'} "
+            f"--wallet.name validator --state.dir {state} "
+            f"--model scripted:{suite_dir / 'scripts'} --sandbox local --forge local "
+            f"--local_network --epoch.blocks {EPOCH_BLOCKS}",
+        ),
+    ]
+    console.print()
+    for label, text in lines:
+        console.print(
+            f"{label:<8} {text}" if label else f"{'':<8} {text}",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
     return LocalnetResult(
         root=root, model=model_id, epochs=reports, validator_hotkey=vhot, hotkeys=hotkeys
     )

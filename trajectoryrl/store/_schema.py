@@ -180,7 +180,13 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (repo_url, commit_hash)
     );
     """,
-    # 3 -> 4: the audit log's head, anchored after each committed step's entries, so a cut
+    # 3 -> 4: a model call whose provider reported no usage has estimated token counts (the
+    # trajectory's Usage.tokens_estimated); its ledger row says so, so spend built on
+    # estimates is visible. Earlier rows were all provider-reported: 0.
+    """
+    ALTER TABLE ledger ADD COLUMN tokens_estimated INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 4 -> 5: the audit log's head, anchored after each committed step's entries, so a cut
     # tail or a rewrite with recomputed hashes is caught by `audit verify`.
     """
     CREATE TABLE audit_anchor (

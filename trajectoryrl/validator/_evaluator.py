@@ -219,6 +219,7 @@ class HarnessEvaluator:
                 tokens_out=usage.completion_tokens,
                 latency_ms=usage.latency_ms,
                 status="ok",
+                tokens_estimated=usage.tokens_estimated,
                 episode=episode,
                 hotkey=hotkey,
                 epoch=epoch,

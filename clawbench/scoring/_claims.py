@@ -1,0 +1,153 @@
+"""Claims are read as claims: a mention that is denied or hedged states nothing.
+
+A reply can carry every expected keyword while denying each fact ("it is not a memory leak",
+"not PR #247") or hedging it ("might be a memory leak"). A pattern match therefore counts as
+a claim only when no negation or hedge cue stands before it in its clause (the text since
+the last sentence end, line break or ``;``) or within the few words after it ("memory leak?
+unconfirmed", "PR #247 was ruled out"); a fact both asserted and undone is a contradiction
+and earns nothing either. Words inside the match are the fact's own ("not approved").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Clause boundaries: sentence ends, semicolons, line breaks.
+_BOUNDARY = re.compile(r"[.!?](?=\s|$)|;|\n")
+_AFTER_WORDS = 6  # how far after a match a cue still undoes it
+# After a match only what denies or doubts *it* counts ("X is not the cause", "X? unclear"),
+# not a relative clause that is part of the fact ("a prototype that is not in the sprint").
+_AFTER = re.compile(
+    r"(?<!that )(?<!which )(?<!who )\b(?:is|was|are|were|seems|looks)\s+(?:not|n[o']t)\b|"
+    r"\b(?:isn't|wasn't|aren't|weren't|ruled\s+out|not\s+(?:the|a|an|confirmed|it|true|"
+    r"correct|right|verified|sure)|unconfirmed|unverified|unclear|unlikely|false|wrong|"
+    r"incorrect|maybe|perhaps|possibly|probably|I\s+think|I\s+guess|or\s+not)\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|nothing|neither|nor|without|cannot|non|false|untrue|wrong|"
+    r"incorrect|denied?|ruled?\s+out|rules\s+out|instead\s+of|rather\s+than|other\s+than|"
+    r"except|excluding|nobody|no\s+one)\b|n't\b|n’t\b",
+    re.IGNORECASE,
+)
+_HEDGE = re.compile(
+    r"\b(?:might|may|maybe|perhaps|possibly|possible|probably|likely|unlikely|could|would|"
+    r"seems?|appears?|suspect(?:ed)?|guess|assume[ds]?|unclear|unconfirmed|uncertain|unsure|"
+    r"unverified|unknown|speculat\w*|rumou?r\w*|allegedly|supposedly|hypothe\w+|if|whether|"
+    r"one\s+of)\b|\?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One match of a claim pattern, with its clause and what (if anything) undoes it."""
+
+    start: int
+    end: int
+    text: str
+    clause: str
+    cue: str | None  # the negation or hedge word that makes it no claim; None: asserted
+
+    @property
+    def asserted(self) -> bool:
+        return self.cue is None
+
+
+def _clause(text: str, start: int, end: int) -> tuple[int, int]:
+    lo = 0
+    for m in _BOUNDARY.finditer(text, 0, start):
+        lo = m.end()
+    hit = _BOUNDARY.search(text, end)
+    hi = hit.start() if hit else len(text)
+    return lo, hi
+
+
+def _cue(before: str, after: str) -> str | None:
+    """A cue before the match in its clause, or in the first words after it."""
+    tail = " ".join(after.split(" ")[: _AFTER_WORDS + 1])
+    for rx in (_NEGATION, _HEDGE):
+        m = rx.search(before)
+        if m:
+            return m.group(0)
+    m = _AFTER.search(tail)
+    return m.group(0) if m else None
+
+
+def _tight(rx: re.Pattern[str], text: str, pos: int) -> tuple[int, int]:
+    """The shortest span a zero-width (lookahead) match at ``pos`` needs: the smallest end
+    at which it still matches, then the latest start (patterns such as
+    ``(?=.*memory leak)(?=.*tenant router)`` state a conjunction without consuming it)."""
+    lo, hi = pos, len(text)
+    while lo < hi:  # smallest endpos that still matches
+        mid = (lo + hi) // 2
+        if rx.match(text, pos, mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    end = lo
+    lo, hi = pos, end
+    while lo < hi:  # latest start that still matches up to ``end``
+        mid = (lo + hi + 1) // 2
+        if rx.match(text, mid, end):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo, end
+
+
+def mentions(rx: re.Pattern[str], text: str) -> list[Mention]:
+    """Every match of ``rx`` in ``text`` with its clause and cue."""
+    out = []
+    pos = 0
+    while pos <= len(text):
+        m = rx.search(text, pos)
+        if m is None:
+            break
+        start, end = m.start(), m.end()
+        inside = ""
+        if end == start:
+            start, end = _tight(rx, text, start)
+            if end == start:
+                pos = start + 1
+                continue
+            inside = text[start:end]  # words between a conjunction's terms are not the fact
+        lo, hi = _clause(text, start, end)
+        cue = _cue(text[lo:start] + " " + inside, text[end:hi])
+        if cue is None and text[end : end + 3].lstrip().startswith("?"):
+            cue = "?"  # a question is no claim ("memory leak?")
+        out.append(Mention(start, end, text[start:end], text[lo:hi], cue))
+        pos = end
+    return out
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    claim: Mention | None  # the first asserted mention, when the text claims the fact
+    undone: Mention | None  # the first denied or hedged mention
+    reason: str
+
+    @property
+    def claimed(self) -> bool:
+        return self.claim is not None and self.undone is None
+
+
+def read_claim(rx: re.Pattern[str], text: str) -> ClaimVerdict:
+    """Does ``text`` claim what ``rx`` describes? Only asserted mentions claim; any denied or
+    hedged mention next to an asserted one is a contradiction (no claim either)."""
+    found = mentions(rx, text)
+    claim = next((m for m in found if m.asserted), None)
+    undone = next((m for m in found if not m.asserted), None)
+    if claim is None and undone is None:
+        return ClaimVerdict(None, None, "not mentioned")
+    if claim is None:
+        assert undone is not None
+        return ClaimVerdict(
+            None, undone, f"mentioned only as not a claim ({undone.cue!r}): {undone.clause!r}"
+        )
+    if undone is not None:
+        return ClaimVerdict(
+            claim, undone, f"contradicted: asserted, and undone ({undone.cue!r}) elsewhere"
+        )
+    return ClaimVerdict(claim, None, "asserted")
