@@ -114,11 +114,26 @@ class DockerSandbox:
         self._lock = threading.Lock()
         self._ready = False
         self._closed = False
+        self._base_id: str | None = None
         atexit.register(self._close_at_exit)
 
     @property
     def name(self) -> str:
-        return f"docker:{self.image}"
+        """``docker:<tag>@<base id>``: the tag carries the engine's source hash, the base
+        image's id (from the image's label) tells apart two validators that built the same
+        code on different bases. Part of every evaluation cache key and trajectory."""
+        if self._base_id is None:
+            self._base_id = self._read_base_id()
+        return f"docker:{self.image}" + (f"@{self._base_id}" if self._base_id else "")
+
+    def _read_base_id(self) -> str | None:
+        try:
+            info = self.api.inspect_image(self.image)
+        except Exception:  # no engine or no image yet: asked again next time
+            return None
+        labels = (info.get("Config") or {}).get("Labels") or {}
+        base = str(labels.get(_build.LABEL_BASE, "unknown"))
+        return base.removeprefix("sha256:")[:12]
 
     @property
     def labels(self) -> dict[str, str]:

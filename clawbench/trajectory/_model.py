@@ -127,7 +127,7 @@ class EpisodeSpec(_Rec):
     seed: int
     model: ModelInfo
     harness_version: str
-    sandbox: str = "local"  # backend, plus image tag for docker: "docker:<image>"
+    sandbox: str = "local"  # backend, plus image for docker: "docker:<tag>@<base image id>"
 
 
 class Trajectory(_Rec):

@@ -133,7 +133,9 @@ async def test_same_results_as_the_in_process_world(sandbox: DockerSandbox) -> N
             assert planned.model_dump_json() == local_plan.model_dump_json()
             got, local = await s.call(tool, args), world.call(tool, args)
             assert got.model_dump_json() == local.model_dump_json()
-    assert sandbox.name == f"docker:{sandbox.image}"
+    base = sandbox.api.inspect_image(sandbox.image)["Config"]["Labels"]["clawbench.base_id"]
+    assert base.startswith("sha256:")  # the build recorded the base image's id
+    assert sandbox.name == f"docker:{sandbox.image}@{base.removeprefix('sha256:')[:12]}"
 
 
 async def test_bad_fixtures_are_the_same_scenario_error(sandbox: DockerSandbox) -> None:
