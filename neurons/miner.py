@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("trajectoryrl.miner")
+CHAIN_WAIT_S = 30.0  # how long start-up waits for the chain before saying so and exiting
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,13 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--subtensor.network",
         dest="network",
         default="finney",
-        help="finney | test | local | ws://... (local + --chain.db: the embedded SQLite chain)",
+        help="finney | test | local | ws://host:port | wss://host:port "
+        "(local: the embedded chain in --local_chain.db)",
     )
     p.add_argument(
+        "--subtensor.chain_endpoint",
+        dest="chain_endpoint",
+        default=None,
+        help="ws:// or wss:// endpoint; overrides --subtensor.network (Bittensor convention)",
+    )
+    p.add_argument(
+        "--local_chain.db",
         "--chain.db",
         dest="chain_db",
         default=None,
-        help="the embedded local chain's file (with --subtensor.network local)",
+        help="the local chain's file with --subtensor.network local; must exist "
+        "(--chain.db is the old name)",
     )
     p.add_argument("--axon.ip", dest="axon_ip", default="0.0.0.0", help="address to listen on")
     p.add_argument("--axon.port", dest="axon_port", type=int, default=8091)
@@ -108,7 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="sustained requests per second per validator",
     )
     p.add_argument("--metagraph.refresh_s", dest="metagraph_refresh_s", type=float, default=300.0)
-    p.add_argument("--logging.debug", dest="debug", action="store_true")
+    p.add_argument("--logging.debug", dest="debug", action="store_true", help="debug logs")
+    p.add_argument("--logging.trace", dest="trace", action="store_true", help="as --logging.debug")
+    p.add_argument(
+        "--logging.info", dest="info", action="store_true", help="info logs (the default)"
+    )
     return p
 
 
@@ -141,8 +156,21 @@ def _chain(args: argparse.Namespace) -> Any:
         raise StartupError(
             f"the chain backend is not available ({err}); install the project with its dependencies"
         ) from None
-    if args.network == "local" and args.chain_db:
-        return chain.LocalChain(args.chain_db, args.netuid)
+    if args.network == "local":
+        if not args.chain_db:
+            raise StartupError("--subtensor.network local needs --local_chain.db")
+        if not Path(args.chain_db).expanduser().is_file():
+            # A mistyped path must not silently become a new, empty chain.
+            raise StartupError(
+                f"--local_chain.db: no local chain file at {args.chain_db} "
+                "(`trajectoryrl localnet` creates one)"
+            )
+        return chain.LocalChain(Path(args.chain_db).expanduser(), args.netuid)
+    if args.network not in ("finney", "test") and not args.network.startswith(("ws://", "wss://")):
+        raise StartupError(
+            f"--subtensor.network {args.network!r}: expected finney, test, local, "
+            "ws://host:port or wss://host:port"
+        )
     try:
         return chain.BittensorChain(args.network, args.netuid)
     except chain.ChainError as err:
@@ -258,7 +286,37 @@ async def _serve(args: argparse.Namespace, wallet: Any, chain: Any, current: Any
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    port = await server.start(args.axon_ip, args.axon_port)
+    try:  # a bounded wait: an unreachable chain is said once, then the miner exits
+        graph = await asyncio.wait_for(chain.metagraph(), CHAIN_WAIT_S)
+    except Exception as err:
+        cause = "no answer" if isinstance(err, TimeoutError) else str(err)
+        await chain.close()
+        raise StartupError(
+            f"chain {args.network!r} not reachable within {CHAIN_WAIT_S:g} s ({cause})"
+        ) from None
+    try:
+        port = await server.start(args.axon_ip, args.axon_port)
+    except OSError as err:
+        await chain.close()
+        raise StartupError(
+            f"--axon.port {args.axon_port}: cannot listen on {args.axon_ip} "
+            f"({err.strerror or err}); is another miner using it?"
+        ) from None
+    hotkey = wallet.hotkey.ss58_address
+    uid = next((n.uid for n in graph.neurons if n.hotkey == hotkey), None)
+    for k, v in (
+        ("hotkey", hotkey),
+        ("uid", str(uid) if uid is not None else "not registered on this subnet"),
+        ("netuid", str(args.netuid)),
+        ("network", args.network),
+        ("axon", f"{args.axon_ip}:{port}"),
+        ("commit", current.git_commit_hash),
+        ("pack_hash", current.pack_hash),
+    ):
+        print(
+            f"  {k:<10} {v}" if k != "hotkey" else f"TrajectoryRL miner\n  {k:<10} {v}",
+            file=sys.stderr,
+        )
     try:
         if not args.no_commit:
             await _commit(args, wallet, chain, current)
@@ -277,12 +335,37 @@ async def _serve(args: argparse.Namespace, wallet: Any, chain: Any, current: Any
         await chain.close()
 
 
+class _JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log collectors (when stderr is not a terminal)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(
+            {
+                "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+                "level": record.levelname.lower(),
+                "logger": record.name,
+                "event": record.getMessage(),
+            },
+            sort_keys=True,
+        )
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    handler = logging.StreamHandler()
+    if sys.stderr.isatty():
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
+    else:
+        handler.setFormatter(_JsonFormatter())
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug or args.trace else logging.INFO, handlers=[handler]
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    if args.chain_endpoint:  # Bittensor's rule: an explicit endpoint wins over the network
+        args.network = args.chain_endpoint
+    _configure_logging(args)
     try:
         current = _claim(args)
         wallet = _wallet(args)
@@ -294,6 +377,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         asyncio.run(_serve(args, wallet, chain, current))
+    except StartupError as err:
+        print(f"miner: {err}", file=sys.stderr)
+        return 2
     except Exception as err:  # chain refusals at start: one line with the reason code
         print(f"miner: error [{getattr(err, 'code', type(err).__name__)}]: {err}", file=sys.stderr)
         return 2

@@ -159,3 +159,6 @@ async def test_localnet_publish_serve_query_verify(tmp_path: Path) -> None:
             await proc.wait()
     stderr = (await proc.stderr.read()).decode() if proc.stderr else ""
     assert proc.returncode == 0, stderr
+    # the start-up banner, and each request logged (JSON lines: stderr is not a terminal)
+    assert "TrajectoryRL miner" in stderr and f"hotkey     {miner_w.hotkey.ss58_address}" in stderr
+    assert '"event": "request POST /SubmitPack from 127.0.0.1 hotkey=' in stderr

@@ -143,6 +143,11 @@ def _localnet(args: argparse.Namespace) -> int:
         run_localnet,
     )
 
+    own = None
+    if args.pack is not None:
+        from clawbench.pack import load_pack
+
+        own = load_pack(args.pack)  # an invalid pack stops here, with the field named
     root = args.dir or next_dir(Path.cwd())
     miners = {"three-epoch": THREE_EPOCH_MINERS, "hostile": HOSTILE_MINERS}.get(
         args.plan, DEFAULT_MINERS
@@ -155,6 +160,8 @@ def _localnet(args: argparse.Namespace) -> int:
             suite_dir=args.suite_dir,
             sandbox=args.sandbox,
             console=console,
+            own_pack=own,
+            own_plays=args.pack_plays,
         )
     )
     last = result.epochs[-1]
@@ -328,5 +335,19 @@ def register_all(sub: Any) -> None:
         help="default: strong, weak, a later copy, a wrong hash; three-epoch: later packs better "
         "by less and by more than delta (use --epochs 3); hostile: honest miners and one "
         "attacker per known attack (use --epochs 5)",
+    )
+    ln.add_argument(
+        "--pack",
+        type=Path,
+        default=None,
+        help="your pack (directory or pack.json): it joins as miner 'yours' (a hotkey created "
+        "and registered on the local chain), is published to a local forge, committed, "
+        "verified, scored, ranked, and gets an HTML report",
+    )
+    ln.add_argument(
+        "--pack-plays",
+        default="reference",
+        help="with the scripted model, the script your pack replays (reference, "
+        "bad_keyword_stuffed, pad:<k>, ...); set TRAJECTORYRL_MODEL=openai:<name> for a real model",
     )
     ln.set_defaults(handler=_localnet)

@@ -49,7 +49,7 @@ class MinerPlan(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
-    pack: Literal["strong", "weak"] = "strong"
+    pack: Literal["strong", "weak", "own"] = "strong"  # own: the pack given to --pack
     plays: str = "reference"
     copy_of: str | None = None
     join_epoch: int = 0
@@ -408,6 +408,8 @@ async def run_localnet(
     sandbox: Literal["local", "docker"] = "local",
     miners: list[MinerPlan] | None = None,
     console: Console | None = None,
+    own_pack: PolicyBundle | None = None,
+    own_plays: str = "reference",
 ) -> LocalnetResult:
     console = console or Console()
     miners = miners or DEFAULT_MINERS
@@ -415,10 +417,15 @@ async def run_localnet(
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))  # warnings and up
     console.print(f"[bold]localnet[/] in {root}")
     base = {n: load_pack(PACKS / n) for n in ("strong", "weak")}
+    if own_pack is not None:  # a miner's own pack joins, unchanged (its hash is the real one)
+        miners = [*miners, MinerPlan(name="yours", pack="own", plays=own_plays)]
     packs: dict[str, PolicyBundle] = {}
     for plan in miners:  # every original pack is distinct; a copy is byte-identical to its source
         if plan.copy_of is not None:
             packs[plan.name] = packs[plan.copy_of]
+        elif plan.pack == "own":
+            assert own_pack is not None
+            packs[plan.name] = own_pack
         else:
             b = base[plan.pack]
             packs[plan.name] = b.model_copy(

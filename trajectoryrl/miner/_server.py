@@ -107,6 +107,33 @@ async def _no_leaks(request: web.Request, handler: Callable[[web.Request], Await
         return _error("internal")
 
 
+@web.middleware
+async def _log_requests(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[Any]]
+) -> Any:
+    """One log line per request: who asked (the claimed hotkey, unverified until the handler
+    checks it), from where, and what was answered, so an operator sees validators arrive."""
+    start = time.monotonic()
+    status = 500
+    try:
+        response = await handler(request)
+        status = getattr(response, "status", 200)
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        log.info(
+            "request %s %s from %s hotkey=%s -> %s (%d ms)",
+            request.method,
+            request.path,
+            request.remote or "?",
+            (request.headers.get(http_auth.HEADER_HOTKEY) or "-")[:64],
+            status,
+            round((time.monotonic() - start) * 1000),
+        )
+
+
 class MinerServer:
     """Serves POST /SubmitPack for ``current`` (None: answers ``no_pack``).
 
@@ -142,7 +169,9 @@ class MinerServer:
         self.served = 0
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_MESSAGE_BYTES, middlewares=[_no_leaks])
+        app = web.Application(
+            client_max_size=MAX_MESSAGE_BYTES, middlewares=[_log_requests, _no_leaks]
+        )
         app.router.add_post(SUBMIT_PACK_PATH, self._handle)
         return app
 

@@ -30,6 +30,8 @@ class ValidatorConfig(BaseModel):
     subtensor_network: str = "finney"  # local | finney | test | ws://... | wss://...
     local_chain_db: Path | None = None  # the embedded chain's file when network is "local"
     logging_debug: bool = False
+    logging_trace: bool = False  # as --logging.debug (structlog has no finer level)
+    logging_info: bool = False  # the default level, accepted for other subnets' pm2 configs
     state_dir: Path = Path("~/.trajectoryrl/validator")
     suite_dir: Path = Path("scenarios")
     model: str = "openai:gpt-4o-mini"  # openai:<model> | scripted:<scripts dir>
@@ -98,6 +100,16 @@ class ValidatorConfig(BaseModel):
             problems.append(
                 "chain: --subtensor.network local needs --local_chain.db (the localnet's chain file)"
             )
+        if (
+            self.subtensor_network == "local"
+            and self.local_chain_db is not None
+            and not self.local_chain_db.expanduser().is_file()
+        ):
+            # A mistyped path must not silently become a new, empty chain.
+            problems.append(
+                f"chain: no local chain file at {self.local_chain_db} (--local_chain.db; "
+                "`trajectoryrl localnet` creates one)"
+            )
         if self.forge == "local" and not self.local_network:
             problems.append("forge: the local forge is only for local networks (--local_network)")
         if (self.budget_daily_usd or self.budget_monthly_usd) and not (
@@ -147,20 +159,82 @@ _FLAGS: dict[str, str] = {
         "query_timeout_s",
     )
 }
-_BOOL_FLAGS = {"logging.debug": "logging_debug", "local_network": "local_network"}
+_BOOL_FLAGS = {
+    "logging.debug": "logging_debug",
+    "logging.trace": "logging_trace",
+    "logging.info": "logging_info",
+    "local_network": "local_network",
+}
+# Old or other-subnet spellings, still accepted: alias -> the documented flag.
+_ALIASES = {"chain.db": "local_chain.db"}
+
+_HELP = {
+    "netuid": "the subnet id",
+    "wallet.name": "the wallet (coldkey) name under --wallet.path",
+    "wallet.hotkey": "the hotkey name in the wallet",
+    "wallet.path": "where wallets live",
+    "subtensor.network": "finney | test | local | ws://host:port | wss://host:port "
+    "(local: the embedded chain in --local_chain.db)",
+    "local_chain.db": "the local chain's file with --subtensor.network local; must exist "
+    "(alias --chain.db)",
+    "state.dir": "the validator's state (state.db, audit.jsonl)",
+    "suite.dir": "the ClawBench scenario suite",
+    "model": "openai:<model name> | scripted:<scripts dir>",
+    "model.base_url": "the OpenAI-compatible endpoint (default: OpenAI)",
+    "model.api_key_env": "the NAME of the variable holding the API key (never the key)",
+    "model.timeout_s": "seconds per model call",
+    "model.max_retries": "retries per model call",
+    "model.max_tokens": "tokens per answer (default: the episode's budget)",
+    "model.tool_call_format": "native | text",
+    "sandbox": "docker | local (local: trusted packs only)",
+    "sandbox.image": "the sandbox image (default: this harness's)",
+    "epoch.blocks": "blocks per epoch",
+    "seeds_per_scenario": "seeds each scenario runs per pack",
+    "concurrency": "episodes in flight",
+    "delta": "first-mover margin a later pack must beat",
+    "no_winner_policy": "burn | skip",
+    "budget.daily_usd": "daily LLM spend cap in USD (needs --providers.file, --provider)",
+    "budget.monthly_usd": "monthly LLM spend cap in USD",
+    "providers.file": "the price table (YAML)",
+    "provider": "the provider in --providers.file",
+    "metrics.port": "serve Prometheus metrics on this port (1-65535)",
+    "forge": "github | local (local: localnet only)",
+    "github.api_url": "the GitHub API",
+    "github.token_env": "the NAME of the variable holding a GitHub token",
+    "push_time_unknown": "accept | reject a commit whose push time cannot be established",
+    "query_timeout_s": "seconds to wait for each miner's answer",
+}
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="neurons/validator.py",
         description="TrajectoryRL validator: evaluates miners' policy packs on ClawBench and sets weights.",
-        epilog="Every flag --a.b can also be set as TRAJECTORYRL_A_B in the environment or a .env file.",
+        epilog="Every flag --a.b can also be set as TRAJECTORYRL_A_B in the environment or a .env "
+        "file. Exit codes: 0 done, 2 cannot start (one line per problem), 130 stopped mid-step.",
     )
+    aliases = {v: k for k, v in _ALIASES.items()}
     for flag, field in _FLAGS.items():
         default = ValidatorConfig.model_fields[field].default
-        p.add_argument(f"--{flag}", dest=field, default=None, help=f"(default: {default})")
+        names = [f"--{flag}"] + ([f"--{aliases[flag]}"] if flag in aliases else [])
+        desc = _HELP.get(flag, "")
+        p.add_argument(*names, dest=field, default=None, help=f"{desc} (default: {default})")
+    p.add_argument(
+        "--subtensor.chain_endpoint",
+        dest="chain_endpoint",
+        default=None,
+        help="ws:// or wss:// endpoint; overrides --subtensor.network (Bittensor convention)",
+    )
     for flag, field in _BOOL_FLAGS.items():
-        p.add_argument(f"--{flag}", dest=field, action="store_true", default=None)
+        helps = {
+            "logging_debug": "debug logs",
+            "logging_trace": "the most detailed logs (same as --logging.debug here)",
+            "logging_info": "info logs (the default)",
+            "local_network": "allow file:// and loopback repository URLs (localnet only)",
+        }
+        p.add_argument(
+            f"--{flag}", dest=field, action="store_true", default=None, help=helps[field]
+        )
     p.add_argument("--env-file", default=".env", help="a .env file read for TRAJECTORYRL_* values")
     p.add_argument(
         "--epochs",
@@ -195,7 +269,16 @@ def load_config(
 ) -> tuple[ValidatorConfig, argparse.Namespace]:
     args = build_arg_parser().parse_args(argv)
     environ = dict(os.environ if env is None else env)
-    merged_env = {**read_env_file(Path(args.env_file)), **environ}
+    from_file = read_env_file(Path(args.env_file))
+    known = {f"TRAJECTORYRL_{f.upper()}" for f in [*_FLAGS.values(), *_BOOL_FLAGS.values()]}
+    for key in from_file:
+        if key.startswith("TRAJECTORYRL_") and key not in known:
+            import difflib
+
+            near = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            raise ConfigError(f"{args.env_file}: unknown key {key}{hint}")
+    merged_env = {**from_file, **environ}
     values: dict[str, object] = {}
     for field in list(_FLAGS.values()) + list(_BOOL_FLAGS.values()):
         cli = getattr(args, field)
@@ -208,6 +291,8 @@ def load_config(
                 if field in _BOOL_FLAGS.values()
                 else env_value
             )
+    if args.chain_endpoint:  # Bittensor's rule: an explicit endpoint wins over the network
+        values["subtensor_network"] = args.chain_endpoint
     try:
         return ValidatorConfig.model_validate(values), args
     except ValidationError as err:
@@ -216,4 +301,4 @@ def load_config(
             field = str(e["loc"][0]) if e["loc"] else "?"
             flag = next((f for f, fld in {**_FLAGS, **_BOOL_FLAGS}.items() if fld == field), field)
             lines.append(f"--{flag}: {e['msg'].removeprefix('Value error, ')}")
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+        raise ConfigError("invalid configuration: " + "; ".join(lines)) from None
