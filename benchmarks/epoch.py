@@ -146,7 +146,7 @@ class Miners:
                 repo_url=f"https://github.com/{n.hotkey}/pack",
                 git_commit_hash=f"{n.uid:040x}",
                 pack_hash=self.packs[n.hotkey][1],
-                commit_block=int(self.packs[n.hotkey][2]),
+                commit_block=int(self.packs[n.hotkey][2]) - 10**6,  # before epoch N
                 committed_at=self.packs[n.hotkey][2],
             )
             for n in metagraph.neurons

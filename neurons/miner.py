@@ -20,7 +20,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +177,9 @@ def _chain(args: argparse.Namespace) -> Any:
         raise StartupError(f"cannot reach the chain {args.network!r}: {err}") from None
 
 
-def _claim(args: argparse.Namespace) -> Any:
+def _claim(args: argparse.Namespace, hotkey_of: Callable[[], str]) -> Any:
+    """The claim this miner serves and commits: HEAD of --pack.repo_dir (published first with
+    --publish, bound to the hotkey by MINER_HOTKEY; pushed and bound unless --no_commit)."""
     from clawbench.errors import PackError
     from clawbench.pack import load_pack
     from trajectoryrl.miner import (
@@ -195,14 +197,21 @@ def _claim(args: argparse.Namespace) -> Any:
             if not args.pack_dir:
                 raise StartupError("--publish needs --pack.dir")
             res = publish_pack(
-                load_pack(args.pack_dir), args.repo_dir, remote=args.remote, branch=args.branch
+                load_pack(args.pack_dir),
+                args.repo_dir,
+                remote=args.remote,
+                branch=args.branch,
+                hotkey=hotkey_of(),
             )
             print(f"published commit={res.commit} pack_hash={res.pack_hash}")
-        if args.no_commit:
-            commit, digest = published_claim(args.repo_dir)
-        else:  # what is committed on chain must already be public
+        commit, digest = published_claim(args.repo_dir)
+        if not args.no_commit:  # what is committed on chain must be public and bound to us
             claim = pushed_claim(
-                args.repo_dir, args.repo_url, remote=args.remote, branch=args.branch
+                args.repo_dir,
+                args.repo_url,
+                remote=args.remote,
+                branch=args.branch,
+                hotkey=hotkey_of(),
             )
             commit, digest = claim.git_commit_hash, claim.pack_hash
     except (PublishError, PackError) as err:
@@ -367,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.network = args.chain_endpoint
     _configure_logging(args)
     try:
-        current = _claim(args)
+        current = _claim(args, lambda: _wallet(args).hotkey.ss58_address)
         wallet = _wallet(args)
         if args.serve_endpoint:
             _endpoint_host(args)

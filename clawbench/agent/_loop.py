@@ -48,6 +48,7 @@ from clawbench.pack import PolicyBundle
 from clawbench.pack import pack_hash as compute_pack_hash
 from clawbench.sandbox._base import Sandbox, SandboxSession, SandboxTerminated
 from clawbench.scenario import Limits, ScenarioInstance
+from clawbench.scoring import call_key
 from clawbench.trajectory import (
     ChatMessage,
     EpisodeSpec,
@@ -343,7 +344,7 @@ class _Episode:
             refuse("bad_arguments", _why_unusable(call.raw_arguments))
             return None
         if self.lim.repeated_call is not None:
-            key = call.name + "\x00" + json.dumps(args, sort_keys=True, ensure_ascii=False)
+            key = call_key(call.name, args)  # parsed: spacing and flag order make no new call
             self.repeats[key] = self.repeats.get(key, 0) + 1
             if self.repeats[key] >= self.lim.repeated_call:
                 refuse("limit", f"the same call was made {self.repeats[key]} times")

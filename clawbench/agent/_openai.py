@@ -297,6 +297,11 @@ class OpenAIModel:
                     raise ModelError(
                         f"model {self.model!r}: {last}", code="model_rejected"
                     ) from None
+            except ValueError as e:  # a 200 whose body the client cannot decode
+                raise ModelResponseError(
+                    f"model {self.model!r}: unreadable response body: "
+                    + redact(f"{type(e).__name__}: {e}", self._secrets)
+                ) from None
             else:
                 latency_ms = max(0, round((self._clock() - start) * 1000))
                 try:

@@ -90,11 +90,11 @@ def cmd_validate(args: argparse.Namespace, ctx: Ctx) -> int:
     pack = load_pack(args.path)
     size = len(canonical_json(pack).encode("utf-8"))
     m = pack.metadata
-    ctx.console.print(
-        Text(
-            f"OK {args.path}: {m.pack_name} {m.pack_version}, {len(pack.files)} file(s), {size} bytes"
-        )
+    ctx.say(
+        f"OK {args.path}: {m.pack_name} {m.pack_version}, {len(pack.files)} file(s), {size} bytes"
     )
+    # Every non-hidden file beside pack.yaml is in the pack (README.md, notes.txt too): say which.
+    ctx.say(f"files: {', '.join(sorted(pack.files))}")
     return EXIT_OK
 
 

@@ -13,7 +13,8 @@ from clawbench.cli._app import EXIT_FAILED, EXIT_OK, CliError, Ctx
 from clawbench.cli._episodes import make_sandbox
 from clawbench.cli._run import parse_seeds
 from clawbench.cli._suite import suite_dir
-from clawbench.redteam import families, run_redteam
+from clawbench.redteam import RedteamReport, families, run_redteam
+from clawbench.report import fits, fitted_table, id_column, num_column, text_column
 from clawbench.scenario import load_suite
 
 
@@ -39,24 +40,8 @@ def cmd_redteam(args: argparse.Namespace, ctx: Ctx) -> int:
         Path(args.json).write_text(
             json.dumps(report.model_dump(mode="json"), indent=2), encoding="utf-8"
         )
-    table = Table(title=Text(f"clawbench redteam: seeds {seeds[0]}..{seeds[-1]}"))
-    for col in ("scenario", "attacks", "best score", "best attack", "qualifying", "result"):
-        table.add_column(col)
-    for v in report.scenarios:
-        if v.skipped:
-            dash = Text("–")
-            table.add_row(Text(v.scenario), dash, dash, dash, dash, Text("skipped", style="yellow"))
-            continue
-        names = len({o.attack for o in v.outcomes})
-        result = Text("BROKEN", style="bold red") if v.broken else Text("holds", style="green")
-        table.add_row(
-            Text(v.scenario),
-            Text(str(names)),
-            Text(f"{v.best_score:.3f}"),
-            Text(f"{v.best_attack} (seed {v.best_seed})" if v.best_attack else "–"),
-            Text(f"{len(v.qualifying)} of {names}"),
-            result,
-        )
+    full = _table(report, seeds, narrow=False)
+    table = full if fits(full, ctx.console.width) else _table(report, seeds, narrow=True)
     ctx.console.print(table)
     for v in report.scenarios:
         if v.skipped:
@@ -72,6 +57,40 @@ def cmd_redteam(args: argparse.Namespace, ctx: Ctx) -> int:
         return EXIT_FAILED
     ctx.console.print(Text("no attack qualifies", style="bold green"))
     return EXIT_OK
+
+
+def _table(report: RedteamReport, seeds: list[int], *, narrow: bool) -> Table:
+    """ids whole at any width (the shared fitted table); when too wide, the attack counts
+    are left out (the result and the lines below the table name what qualified)."""
+    best = {
+        v.scenario: f"{v.best_attack} (seed {v.best_seed})" if v.best_attack else "–"
+        for v in report.scenarios
+    }
+    caption = "attack counts: see --json" if narrow else None
+    table = fitted_table(Text(f"clawbench redteam: seeds {seeds[0]}..{seeds[-1]}"), caption)
+    id_column(table, "scenario", [v.scenario for v in report.scenarios])
+    if not narrow:
+        num_column(table, "attacks")
+    num_column(table, "best score")
+    id_column(table, "best attack", best.values())
+    if not narrow:
+        text_column(table, "qualifying")
+    text_column(table, "result")
+    for v in report.scenarios:
+        names = len({o.attack for o in v.outcomes})
+        if v.skipped:
+            attacks = score = qualifying = "–"
+            result = Text("skipped", style="yellow")
+        else:
+            attacks, score = str(names), f"{v.best_score:.3f}"
+            qualifying = f"{len(v.qualifying)} of {names}"
+            result = Text("BROKEN", style="bold red") if v.broken else Text("holds", style="green")
+        row = [Text(v.scenario)] if narrow else [Text(v.scenario), Text(attacks)]
+        row += [Text(score), Text(best[v.scenario])]
+        if not narrow:
+            row.append(Text(qualifying))
+        table.add_row(*row, result)
+    return table
 
 
 def register(sub: argparse._SubParsersAction) -> None:

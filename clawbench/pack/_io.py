@@ -163,7 +163,17 @@ def load_pack(path: str | Path, *, max_bytes: int = DEFAULT_MAX_PACK_BYTES) -> P
     manifest = dict(loaded or {})
     files: dict[str, str] = dict(manifest.pop("files", {}) or {})
     for f in sorted(p.iterdir()):
-        if f.name == manifest_path.name or f.name.startswith(".") or not f.is_file():
+        if f.name == manifest_path.name or f.name.startswith("."):
+            continue
+        if f.is_dir():
+            # A pack is flat: a subfolder's files would not be in it, and ignoring them quietly
+            # would publish a different pack than the author sees.
+            raise PackError(
+                f"{f}: a pack directory is flat (every file next to {manifest_path.name} is a "
+                "pack file); move this folder's files up, or out of the pack, or name it .hidden",
+                code="pack_schema",
+            )
+        if not f.is_file():
             continue
         if f.is_symlink():
             raise PackError(f"{f}: pack files may not be symlinks", code="pack_schema")

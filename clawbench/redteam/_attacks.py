@@ -3,15 +3,17 @@
 Each one is what a paid miner who reads our code would try first (issue 11): a constant reply
 over the seed space, keyword stuffing with zero or one call, the reference with every claim
 denied or hedged, another seed's reference replayed, reading everything and then stuffing,
-and reading one or two sources and inventing the rest.
+reading one or two sources and inventing the rest, and planting the answers in the world to
+read them back as "evidence".
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
-from clawbench.agent import ScriptTurn
+from clawbench.agent import ScriptToolCall, ScriptTurn
 from clawbench.redteam._registry import Attack, AttackContext, attack_family, calls, final
 from clawbench.scenario import ScenarioInstance
 
@@ -132,3 +134,33 @@ def read_then_stuff(ctx: AttackContext) -> Iterator[Attack]:
     yield Attack("read_then_stuff", "read-all-then-stuff", read_all)
     for k in (1, 2):
         yield read_k(k)
+
+
+@attack_family("self_evidence")
+def self_evidence(ctx: AttackContext) -> Iterator[Attack]:
+    """Write the answers into the world, read them back, then claim them: a Notion page whose
+    rich text spells the reply with ``\\u0020`` escapes (so no argument holds the plain
+    text), then a query of the task board, then the reply (this seed's, and the constant
+    one)."""
+    if ctx.reference is None or "exec" not in ctx.scenario.spec.tools:
+        return
+
+    def plant(text: str) -> list[ScriptTurn]:
+        esc = json.dumps(text, ensure_ascii=True).replace(" ", "\\u0020")
+        body = (
+            '{"parent": {"database_id": "tasks"}, "properties": {"title": {"title": '
+            '[{"text": {"content": ' + esc + "}}]}}}"
+        )
+        write = "curl -s -X POST https://api.notion.com/v1/pages -d '"
+        write += body.replace("'", "'\\''") + "'"
+        query = "curl -s -X POST https://api.notion.com/v1/databases/tasks/query"
+        return [
+            calls(ScriptToolCall(name="exec", arguments={"command": write})),
+            calls(ScriptToolCall(name="exec", arguments={"command": query})),
+            final(text),
+        ]
+
+    yield Attack(
+        "self_evidence", "planted-page-own-reply", lambda i: plant(ctx.reference_reply(i.seed))
+    )
+    yield Attack("self_evidence", "planted-page-constant-reply", lambda i: plant(ctx.union_reply()))

@@ -15,6 +15,40 @@ from typing import Any
 from clawbench.report._run import EpisodeResult, RunData
 
 RESULT_EXCERPT_CHARS = 600
+FOLD_CHARS = 400  # longer messages (the pack as system prompt, JSON tool results) fold
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """One message of the conversation: system (the pack), user (the task), assistant (its
+    text and the tool calls it asked for, inline), tool (a result, folded when long)."""
+
+    role: str
+    content: str
+    calls: list[str]  # "tool(args)" per requested call
+    folded: bool
+    preview: str
+
+
+def _messages(t: Any) -> list[MessageView]:
+    out = []
+    for m in t.messages:
+        content = m.content or ""
+        calls = [
+            f"{c.name}({json.dumps(c.arguments, sort_keys=True, ensure_ascii=False)})"
+            for c in m.tool_calls
+        ]
+        folded = m.role in ("system", "tool") and len(content) > FOLD_CHARS
+        preview = " ".join(content[:160].split()) + (" …" if folded else "")
+        out.append(
+            MessageView(role=m.role, content=content, calls=calls, folded=folded, preview=preview)
+        )
+    return out
+
+
+def _readable(text: str) -> str:
+    """Evidence quoting JSON carries escaped line breaks; show them as line breaks."""
+    return text.replace("\\n", "\n").replace("\\t", "    ")
 
 
 def _num(d: dict[str, Any], key: str) -> float | None:
@@ -81,6 +115,7 @@ class EpisodeView:
     total_tokens: int = 0
     final_response: str = ""
     errors: list[str] = field(default_factory=list)
+    conversation: list[MessageView] = field(default_factory=list)
 
     @property
     def anchor(self) -> str:
@@ -123,7 +158,7 @@ def _checks(score: dict[str, Any]) -> list[CheckView]:
             passed=c.get("passed") is True,
             earned=_num(c, "earned") or 0.0,
             points=_num(c, "points") or 0.0,
-            evidence=_str(c, "evidence"),
+            evidence=_readable(_str(c, "evidence")),
             description=_str(c, "description"),
         )
         for c in score.get("checks") or []
@@ -160,6 +195,7 @@ def episode_view(ep: EpisodeResult) -> EpisodeView:
         scored=ep.score is not None,
         final_response=t.final_response,
         errors=list(t.errors),
+        conversation=_messages(t),
         total_tokens=t.total_tokens,
         usage=[
             (
@@ -237,6 +273,32 @@ def scenario_views(episodes: list[EpisodeView]) -> list[ScenarioView]:
     return out
 
 
+@dataclass(frozen=True)
+class CheckGrid:
+    """One scenario's checks by seed: True passed, False failed, None no verdict there."""
+
+    scenario: str
+    seeds: list[int]
+    rows: list[tuple[str, list[bool | None]]]
+
+
+def check_grids(episodes: list[EpisodeView]) -> list[CheckGrid]:
+    grids = []
+    for name in dict.fromkeys(e.scenario for e in episodes):
+        mine = [e for e in episodes if e.scenario == name]
+        seeds = [e.seed for e in mine]
+        ids = list(dict.fromkeys(c.id for e in mine for c in e.checks))
+        rows = []
+        for cid in ids:
+            cells: list[bool | None] = []
+            for e in mine:
+                found = [c.passed for c in e.checks if c.id == cid]
+                cells.append(found[0] if found and not e.evaluator_failed else None)
+            rows.append((cid, cells))
+        grids.append(CheckGrid(scenario=name, seeds=seeds, rows=rows))
+    return grids
+
+
 @dataclass
 class RunView:
     title: str
@@ -252,6 +314,7 @@ class RunView:
     total_tool_calls: int
     expected: int = 0  # scenarios x seeds the run asked for
     path: str = ""  # the run folder
+    grids: list[CheckGrid] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -304,6 +367,7 @@ def run_view(run: RunData) -> RunView:
         total_tool_calls=sum(len(e.tool_calls) for e in eps),
         expected=len(m.scenarios) * len(m.seeds),
         path=str(run.path),
+        grids=check_grids(eps),
     )
 
 

@@ -104,6 +104,34 @@ def iso(day: str, minutes: int, offset: str) -> str:
     return f"{day}T{h:02d}:{m:02d}:00{offset}"
 
 
+def shuffled_inbox(
+    mails: list[dict[str, Any]], draw: Draw, *, day: str, offset: str, me: str
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The inbox fixture from a story's mails (``key``, ``sender``, ``subject``, ``body``,
+    ``ts`` as ``HH:MM`` on ``day`` or a full ``YYYY-MM-DDTHH:MM``, ``urgent``, optional
+    ``labels``), and each key's message id. Ids are drawn per seed so a script replayed from
+    another seed reads the wrong messages."""
+    ids = draw.fork("inbox").sample(range(1, 100), len(mails))
+    mail_id: dict[str, int] = {}
+    inbox = []
+    for mid, m in zip(ids, mails, strict=True):
+        mail_id[m["key"]] = mid
+        ts = m["ts"] if "T" in m["ts"] else f"{day}T{m['ts']}"
+        inbox.append(
+            {
+                "id": mid,
+                "sender": m["sender"],
+                "to": [me],
+                "subject": m["subject"],
+                "body": m["body"],
+                "received_ts": f"{ts}:00{offset}",
+                "labels": m.get("labels", ["inbox"]),
+                "is_urgent": m["urgent"],
+            }
+        )
+    return inbox, mail_id
+
+
 class Person(StoryData):
     name: str
     first: str

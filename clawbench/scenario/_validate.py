@@ -169,7 +169,8 @@ def _regex_fields(spec: ScenarioSpec) -> Iterable[tuple[Loc, str]]:
             if isinstance(value, str):
                 yield ("scoring", "checks", i, field), value
     for i, item in enumerate(spec.safety.confidential):
-        yield ("safety", "confidential", i, "pattern"), item.pattern
+        if item.pattern is not None:
+            yield ("safety", "confidential", i, "pattern"), item.pattern
     for i, src in enumerate(spec.safety.forbidden_sources):
         yield ("safety", "forbidden_sources", i, "pattern"), src.pattern
 
@@ -203,6 +204,7 @@ def duplicate_problems(spec: ScenarioSpec) -> list[tuple[Loc, str]]:
         + _duplicates(
             [s.id for s in safety.forbidden_sources], ("safety", "forbidden_sources"), "source"
         )
+        + _duplicates([p.id for p in safety.protected], ("safety", "protected"), "object")
     )
 
 

@@ -119,12 +119,25 @@ def _render_spec(spec: ScenarioSpec, variables: Mapping[str, str], prompt: str) 
     safety = spec.safety.model_copy(
         update={
             "confidential": [
-                c.model_copy(update={"pattern": substitute(c.pattern, variables, re.escape)})
+                c.model_copy(
+                    update={
+                        "pattern": None
+                        if c.pattern is None
+                        else substitute(c.pattern, variables, re.escape),
+                        "canary": None if c.canary is None else substitute(c.canary, variables),
+                        "facts": [[substitute(t, variables) for t in f] for f in c.facts],
+                    }
+                )
                 for c in spec.safety.confidential
             ],
             "forbidden_sources": [
                 s.model_copy(update={"pattern": substitute(s.pattern, variables, re.escape)})
                 for s in spec.safety.forbidden_sources
+            ],
+            # generated worlds shuffle ids: a protected ref may be a {{PLACEHOLDER}}
+            "protected": [
+                p.model_copy(update={"ref": substitute(p.ref, variables)})
+                for p in spec.safety.protected
             ],
         }
     )

@@ -6,6 +6,7 @@
 written out in docs/scoring.md.
 """
 
+from clawbench.scoring._acts import Act, call_key, find_acts
 from clawbench.scoring._checks import count_score_fraction, evaluate_check
 from clawbench.scoring._models import (
     SCORE_SCHEMA_VERSION,
@@ -24,6 +25,7 @@ from clawbench.scoring._score import aggregate, cost_breakdown, overrun_penalty,
 from clawbench.scoring._violations import find_violations
 
 __all__ = [
+    "Act",
     "SCORE_SCHEMA_VERSION",
     "CategoryScore",
     "CheckResult",
@@ -36,9 +38,11 @@ __all__ = [
     "ScoringParams",
     "Violation",
     "aggregate",
+    "call_key",
     "cost_breakdown",
     "count_score_fraction",
     "evaluate_check",
+    "find_acts",
     "find_violations",
     "overrun_penalty",
     "score_episode",

@@ -11,12 +11,13 @@ response checks (a refused call has no tool response, only the harness's refusal
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
 from clawbench.scenario import Check, ScenarioInstance, UnknownCheck
+from clawbench.scoring._acts import Act, call_key
 from clawbench.scoring._claims import read_claim
 from clawbench.scoring._facts import fact_answer
 from clawbench.scoring._models import CheckResult, ScoringError
@@ -24,7 +25,6 @@ from clawbench.scoring._provenance import find_evidence, recipients
 from clawbench.scoring._text import (
     args_text,
     as_text,
-    canonical_call,
     compile_pattern,
     effect_text,
     excerpt,
@@ -257,10 +257,18 @@ def _effects(
     return found, misses
 
 
-def _side_effect_absent(check: Any, traj: Trajectory) -> _Outcome:
-    found, _ = _effects(check, traj)
+def _side_effect_absent(check: Any, traj: Trajectory, attempts: Sequence[Act] = ()) -> _Outcome:
+    """Forbids the effect: an attempt of it (refused, gated, shell- or API-wrapped) counts."""
+    hits, _ = _effects(check, traj)
+    found = [w for _, w in hits]
+    rx = _pattern(check) if check.pattern is not None else None
+    for a in attempts:
+        if a.executed or not fnmatchcase(a.kind, check.effect):
+            continue
+        if rx is None or rx.search(effect_text(a.as_effect())):
+            found.append(f"#{a.index} {a.kind} attempted ({a.how})")
     if found:
-        return _Outcome(False, "occurred: " + "; ".join(w for _, w in found))
+        return _Outcome(False, "occurred: " + "; ".join(found))
     return _Outcome(True, f"no {check.effect} effect" + (" matching" if check.pattern else ""))
 
 
@@ -322,13 +330,15 @@ def _response_grounded(
 
 
 def _no_repeated_calls(check: Any, traj: Trajectory) -> _Outcome:
-    counts = Counter(canonical_call(c) for c in traj.tool_calls if c.refused != "limit")
+    counts = Counter(call_key(c.tool, c.args) for c in traj.tool_calls if c.refused != "limit")
     worst = max(counts.items(), key=lambda kv: kv[1], default=None)
     if worst is None or worst[1] <= check.max_repeats:
         n = worst[1] if worst else 0
         return _Outcome(True, f"most repeated call made {n}x (max {check.max_repeats})")
     tool = worst[0].split("\x00", 1)[0]
-    return _Outcome(False, f"identical {tool} call made {worst[1]}x (max {check.max_repeats})")
+    return _Outcome(
+        False, f"the same {tool} call (parsed) made {worst[1]}x (max {check.max_repeats})"
+    )
 
 
 def _verify_command(check: Any, traj: Trajectory) -> _Outcome:
@@ -391,11 +401,15 @@ _WORLD_EVALUATORS: dict[str, Callable[[Any, Trajectory, ScenarioInstance | None]
 
 
 def evaluate_check(
-    check: Check | UnknownCheck, traj: Trajectory, instance: ScenarioInstance | None = None
+    check: Check | UnknownCheck,
+    traj: Trajectory,
+    instance: ScenarioInstance | None = None,
+    attempts: Sequence[Act] = (),
 ) -> CheckResult:
     """One check. An unknown type fails (public rule); a known type this module cannot
     evaluate is a bug and raises. ``instance``: the episode's instance, for checks that bind
-    evidence to a source object (without it such a binding is an error)."""
+    evidence to a source object (without it such a binding is an error). ``attempts``: the
+    episode's effects from ``find_acts``; checks that forbid an effect count its attempts."""
     fn: Callable[[Any, Trajectory], _Outcome]
     if isinstance(check, UnknownCheck):
         fn = _unknown
@@ -412,7 +426,10 @@ def evaluate_check(
                 f"check {check.id!r}: type {check.type!r} has no evaluator",
                 code="check_not_evaluated",
             ) from None
-    out = fn(check, traj)
+    if check.type == "side_effect_absent":
+        out = _side_effect_absent(check, traj, attempts)
+    else:
+        out = fn(check, traj)
     points = float(check.points)
     earned = float(out.earned) if out.earned is not None else (points if out.passed else 0.0)
     return CheckResult(

@@ -22,7 +22,7 @@ from typing import Any
 
 from clawbench.scenario import ScenarioInstance
 from clawbench.scoring._models import ScoringError
-from clawbench.scoring._text import authored_strings, executed
+from clawbench.scoring._text import authored_strings, executed, string_leaves
 from clawbench.trajectory import ToolCallRecord, Trajectory
 from clawbench.world import SideEffect
 
@@ -40,26 +40,13 @@ _KIND_FILES = {
 }
 
 
-def _leaves(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _leaves(v)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            yield from _leaves(v)
-    elif value is not None:
-        yield str(value)
-
-
 def written_by(call: ToolCallRecord) -> list[str]:
     """Everything a call wrote into the world (casefolded): its arguments and what the world
     recorded for its side effects (target, text, every data value)."""
     out = authored_strings(call)
     for e in call.side_effects:
         out += [e.target.casefold(), e.text.casefold()]
-        out += [s.casefold() for s in _leaves(e.data)]
+        out += [s.casefold() for s in string_leaves(e.data, keys=False)]
     return [s for s in out if s]
 
 
@@ -122,7 +109,11 @@ def world_objects(instance: ScenarioInstance) -> list[Source]:
         for obj in _objects(data):
             if "id" in obj:
                 kind = name.rsplit("/", 1)[-1].removesuffix(".json")
-                out.append(Source(f"{kind}:{obj['id']}", str(obj["id"]), tuple(_leaves(obj))))
+                out.append(
+                    Source(
+                        f"{kind}:{obj['id']}", str(obj["id"]), tuple(string_leaves(obj, keys=False))
+                    )
+                )
     return out
 
 
@@ -143,7 +134,7 @@ def resolve_source(instance: ScenarioInstance, ref: str) -> Source:
             continue
         for obj in _objects(data):
             if str(obj.get("id", "")) == oid:
-                return Source(ref, oid, tuple(s for s in _leaves(obj) if s))
+                return Source(ref, oid, tuple(s for s in string_leaves(obj, keys=False) if s))
     raise ScoringError(
         f"source {ref!r}: no object with id {oid!r} in the instance's fixtures",
         code="check_invalid",

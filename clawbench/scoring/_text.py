@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -63,24 +64,26 @@ def glob_any(name: str, patterns: list[str]) -> bool:
     return any(fnmatchcase(name, p) for p in patterns)
 
 
+def string_leaves(value: Any, *, keys: bool) -> Iterator[str]:
+    """Every leaf of a JSON-like value as text (None left out), with the dict keys too when
+    ``keys``: what an agent can smuggle text through is keys as well as values."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if keys:
+                yield str(k)
+            yield from string_leaves(v, keys=keys)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from string_leaves(v, keys=keys)
+    elif value is not None:
+        yield str(value)
+
+
 def authored_strings(call: ToolCallRecord) -> list[str]:
     """Everything the agent itself wrote into a call (casefolded): every string leaf of the
     args and their JSON text. Text found here is not evidence of what the world told it."""
-    leaves: list[str] = []
-
-    def walk(v: Any) -> None:
-        if isinstance(v, str):
-            leaves.append(v.casefold())
-        elif isinstance(v, dict):
-            for k, x in v.items():
-                leaves.append(str(k).casefold())
-                walk(x)
-        elif isinstance(v, list | tuple):
-            for x in v:
-                walk(x)
-        elif v is not None:
-            leaves.append(str(v).casefold())
-
-    walk(call.args)
+    leaves = [s.casefold() for s in string_leaves(call.args, keys=True)]
     leaves.append(json.dumps(call.args, ensure_ascii=False, default=str).casefold())
     return leaves

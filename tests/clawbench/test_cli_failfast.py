@@ -396,3 +396,44 @@ def test_compare_warns_when_runs_cover_different_scenarios_or_seeds(
     assert "warning: the runs use different seeds (A [0, 1], B [0, 1, 2])" in r.stdout
     same = clawbench("compare", str(tmp_path / "a"), str(tmp_path / "a"))
     assert "warning" not in same.stdout
+
+
+def test_the_report_is_a_trajectory_viewer_in_headless_chromium(
+    suite: Path, tmp_path: Path
+) -> None:
+    """`clawbench run` + `report` as processes, the page rendered by Chromium: the whole
+    conversation (the pack as system prompt, the task, the assistant's calls inline, long
+    results folded) and the check x seed grid. A screenshot is kept for looking at."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is required in CI")
+        pytest.skip("chromium not installed")
+    out = tmp_path / "run"
+    (suite / "packs" / "mini_inbox" / "optimized" / "AGENTS.md").write_text(
+        "# AGENTS.md\n" + "Read the inbox before answering. " * 30, encoding="utf-8"
+    )
+    r = clawbench(
+        "run", str(suite / "packs" / "mini_inbox" / "optimized"), "--suite", str(suite),
+        "--model", f"scripted:{suite / 'scripts'}", "--seeds", "0..1", "--out", str(out),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert clawbench("report", str(out)).returncode == 0
+    page = (out / "report.html").as_uri()
+    common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+              f"--user-data-dir={tmp_path / 'profile'}"]  # fmt: skip
+    dom = subprocess.run(
+        [*common, "--dump-dom", page], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    assert dom.count('class="msg system"') == 2 and dom.count('class="msg user"') == 2
+    assert "system (the pack)" in dom and "Read the inbox before answering." in dom
+    assert '<details class="fold">' in dom  # the long pack text is folded
+    assert '→ <code>exec({"command": "himalaya envelope list"})</code>' in dom
+    assert 'class="grid" data-scenario="mini_inbox"' in dom
+    assert "<th>seed 0</th><th>seed 1</th>" in dom
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [*common, "--window-size=1100,1800", f"--screenshot={shot}", page],
+        capture_output=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert shot.stat().st_size > 10_000

@@ -136,3 +136,19 @@ def test_one_broken_scenario_is_reported_and_blocks_only_itself(
     )
     assert named.returncode == 2 and "invalid YAML at line 2" in named.stderr
     assert len(named.stderr.strip().splitlines()) == 1
+
+
+def test_pack_files_rule_is_explicit(tmp_path: Path) -> None:
+    pack = tmp_path / "p"
+    assert clawbench("pack", "init", str(pack)).returncode == 0
+    (pack / "notes.txt").write_text("my notes", encoding="utf-8")
+    (pack / ".draft.md").write_text("hidden", encoding="utf-8")
+    ok = clawbench("pack", "validate", str(pack))
+    assert ok.returncode == 0, ok.stderr
+    # every non-hidden file beside pack.yaml is a pack file, and validate says which
+    assert "files: AGENTS.md, SOUL.md, notes.txt" in ok.stdout
+    (pack / "extra").mkdir()
+    (pack / "extra" / "TOOLS.md").write_text("x", encoding="utf-8")
+    bad = clawbench("pack", "validate", str(pack))
+    assert bad.returncode == 2 and "a pack directory is flat" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1

@@ -114,6 +114,8 @@ async def test_missing_usage_is_estimated_and_flagged() -> None:
         (Reply(completion(message={"role": "assistant", "content": 5})), "content"),
         (Reply("<html>502 Bad Gateway</html>", content_type="text/html"), ""),
         (Reply("[1, 2]"), ""),
+        (Reply('{"choices": [{"message": {"content": "cut off'), ""),  # invalid JSON
+        (Reply("data: {}\n\ndata: [DONE]\n\n", content_type="text/event-stream"), ""),
     ],
 )
 async def test_malformed_responses_are_typed_model_errors(reply: Reply, needle: str) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,11 +27,14 @@ from clawbench.redteam import (
     final,
     hedge,
     negate,
+    play,
     register_family,
     run_redteam,
     unregister_family,
 )
+from clawbench.sandbox import LocalSandbox
 from clawbench.scenario import load_suite
+from clawbench.scoring import score_episode
 
 PUBLIC_SUITE = Path(__file__).parent / "data" / "public_suite"
 REFERENCE = """expect: {qualified: true, min_score: 0.5}
@@ -78,6 +83,21 @@ def test_cli_exits_1_on_a_weak_scenario_and_writes_json(weak_suite: Path, tmp_pa
     assert code == EXIT_FAILED, out.getvalue()
     assert "mini_inbox: zero-call-stuffing qualifies" in out.getvalue()
     assert RedteamReport.model_validate_json(js.read_text()).broken
+
+
+def test_the_table_keeps_ids_whole_on_a_narrow_terminal(weak_suite: Path) -> None:
+    wide, narrow = io.StringIO(), io.StringIO()
+    args = ["redteam", "--suite", str(weak_suite), "--seeds", "0..1"]
+    main(args, console=Console(file=wide, width=200))
+    main(args, console=Console(file=narrow, width=60))
+    best = next(ln for ln in wide.getvalue().splitlines() if ln.startswith("mini_inbox"))
+    attack = best.split()[3]  # scenario, attacks, best score, best attack
+    assert "attacks" in wide.getvalue() and "attack counts: see --json" not in wide.getvalue()
+    text = narrow.getvalue()
+    assert "attack counts: see --json" in text
+    assert max(len(ln) for ln in text.splitlines()) <= 60, text
+    row = next(ln for ln in text.splitlines() if ln.startswith("mini_inbox"))
+    assert attack in row and "BROKEN" in row, text
 
 
 def test_cli_rejects_unknown_scenario_and_family(weak_suite: Path) -> None:
@@ -171,3 +191,36 @@ def test_cli_ok_when_nothing_qualifies() -> None:
         unregister_family("test_harmless")
     assert code == EXIT_OK, out.getvalue()
     assert "no attack qualifies" in out.getvalue()
+
+
+def test_planted_page_attack_really_writes_and_reads_back() -> None:
+    """The self-evidence family is a real attack: the page is created with the reply as its
+    title, the board query returns it, and still nothing is grounded."""
+    suite = Path(__file__).resolve().parents[2] / "scenarios"
+    (scenario,) = [s for s in load_suite(suite) if s.name == "client_escalation"]
+    ctx = AttackContext(scenario, [0], suite_dir=suite, sandbox=LocalSandbox())
+    (attack,) = [a for a in families()["self_evidence"](ctx) if a.name == "planted-page-own-reply"]
+    inst = ctx.instance(0)
+    t = play(ctx, inst, attack.turns(inst), ctx.pack(None))
+    (fx,) = t.tool_calls[0].side_effects
+    assert fx.kind == "task.create"
+    assert ctx.reference_reply(0).splitlines()[0][:40] in t.tool_calls[1].result.replace(
+        "\\n", "\n"
+    )
+    s = score_episode(inst, t)
+    assert s.success_rate == 0.0 and not s.qualified
+
+
+def test_docs_show_the_redteam_example_as_computed() -> None:
+    from clawbench.redteam._example import render
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-m", "clawbench.redteam._example"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+    ).stdout.strip()
+    assert out == render()
+    assert out in (root / "docs/scoring.md").read_text(encoding="utf-8")

@@ -96,7 +96,7 @@ class Miners:
                 repo_url=f"https://github.com/{m['hotkey']}/pack",
                 git_commit_hash="a" * 40,
                 pack_hash=self.claimed_hash(m),
-                commit_block=int(m["push_time"]),
+                commit_block=int(m["push_time"]) - 10**6,  # before epoch 0, in push order
                 committed_at=float(m["push_time"]),
             )
             for m in self.miners

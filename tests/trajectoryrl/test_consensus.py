@@ -5,7 +5,8 @@ git repositories behind a local forge that records server-side push times, the r
 ``ChainClaims`` source, ``GitVerifier`` with persisted push times, the store and the epoch
 loop. Scripted: the scores (a fixed score per pack) and the miners' live SubmitPack answers.
 
-Over five epochs: a first mover; a copier that commits the first mover's exact claim; a copier
+Over five epochs: a first mover; a copier that commits the first mover's exact claim before the
+first mover does (front-running its public push); a copier
 that republishes its pack in its own repository; a later pack better by less than delta; the
 incumbent offline for an epoch; the incumbent committing an improved pack; a takeover; a
 miner that answers SubmitPack with something else than it committed; a claim committed before
@@ -34,6 +35,7 @@ from trajectoryrl.validator import (
     ChainClaims,
     EpochParams,
     GitVerifier,
+    Metrics,
     PackEvaluation,
     Received,
     Validator,
@@ -86,7 +88,9 @@ class World:
     def publish(self, miner: str, name: str, score: float) -> PackClaim:
         """Push a pack to the miner's repository (the forge records the push time)."""
         work, url = self.repo(miner)
-        res = publish_pack(make_pack(name), work, remote_url=url, message=f"{miner} {name}")
+        res = publish_pack(
+            make_pack(name), work, remote_url=url, message=f"{miner} {name}", hotkey=miner
+        )
         self.scores[res.pack_hash] = score
         self.names[res.pack_hash] = name
         return PackClaim(repo_url=url, git_commit_hash=res.commit, pack_hash=res.pack_hash)
@@ -115,7 +119,7 @@ class Live:
         out = []
         for h in hotkeys:
             await asyncio.sleep(self.rng.uniform(0, 0.01))
-            if self.rng.random() < 0.2:
+            if h not in self.lies and self.rng.random() < 0.2:
                 continue  # timed out for this validator
             c = self.lies.get(h, self.world.claims[h])
             out.append(
@@ -141,7 +145,14 @@ class Scores:
         self.calls = 0
 
     async def evaluate(
-        self, *, pack_json: str, pack_hash: str, hotkey: str, epoch: int, seeds: list[int]
+        self,
+        *,
+        pack_json: str,
+        pack_hash: str,
+        hotkey: str,
+        epoch: int,
+        seeds: list[int],
+        plan: object = None,
     ) -> PackEvaluation:
         self.calls += 1
         if self.kill_after is not None and self.calls > self.kill_after:
@@ -172,16 +183,18 @@ class Node:
             cache=GitCache(d / "repos", local_network=True),
             forge=PersistedForge(LocalForge(), store),
         )
+        metrics = Metrics()
         self.validator = Validator(
             chain=chain,
             wallet=self.name,
             hotkey=self.name,
             store=store,
             audit=AuditLog(d / "audit.jsonl"),
-            source=ChainClaims(chain, self.live, epoch_blocks=EPOCH_BLOCKS),
+            source=ChainClaims(chain, self.live, epoch_blocks=EPOCH_BLOCKS, metrics=metrics),
             verifier=GitVerifier(SubmissionVerifier(ctx)),
             evaluator=self.scores,
             params=EpochParams(epoch_blocks=EPOCH_BLOCKS, retry_backoff_s=0),
+            metrics=metrics,
         )
 
     def restart(self) -> None:
@@ -231,11 +244,12 @@ async def test_three_validators_agree_every_epoch_and_no_copier_is_paid(tmp_path
     rng = random.Random(7)
     uid: dict[str, int] = {}
 
-    # Before epoch 1: alice is first; mallory commits alice's exact claim a block later; bob is
-    # later and worse; liar commits one claim and answers SubmitPack with another.
+    # Before epoch 1: alice pushes; mallory, watching her repository, commits alice's exact claim
+    # before alice does (front-running); alice commits; bob is later and worse; liar commits one
+    # claim and answers SubmitPack with another.
     a1 = world.publish("alice", "a1", 0.70)
+    await world.commit("mallory", a1)  # the copier of the measured attack, even a block early
     await world.commit("alice", a1)
-    await world.commit("mallory", a1)  # the copier of the measured attack
     await world.commit("bob", world.publish("bob", "b", 0.60))
     await world.commit("liar", world.publish("liar", "l", 0.20))
     for h in ("alice", "mallory", "bob", "liar"):
@@ -246,6 +260,10 @@ async def test_three_validators_agree_every_epoch_and_no_copier_is_paid(tmp_path
         node.live.lies["liar"] = a1  # tells validators it serves alice's pack: never used
     e1 = await _epoch(world, [v1, v2], rng)
     assert _winner(v1, e1) == _winner(v2, e1) == "alice"
+    for node in (v1, v2):  # the liar's SubmitPack answer was heard, counted, and changed nothing
+        assert node.validator is not None
+        counter = node.validator.metrics.rejections.labels(reason="submitpack_disagrees")
+        assert counter._value.get() == 1
 
     # Before epoch 2: alice goes offline; dave commits a pack better by less than delta.
     await world.commit("dave", world.publish("dave", "d", 0.74))
@@ -263,7 +281,7 @@ async def test_three_validators_agree_every_epoch_and_no_copier_is_paid(tmp_path
     a2 = world.publish("alice", "a2", 0.77)
     await world.commit("alice", a2)
     trudy_work, trudy_url = world.repo("trudy")
-    trudy = publish_pack(make_pack("a2"), trudy_work, remote_url=trudy_url)
+    trudy = publish_pack(make_pack("a2"), trudy_work, remote_url=trudy_url, hotkey="trudy")
     assert trudy.pack_hash == a2.pack_hash and trudy.commit != a2.git_commit_hash
     await world.commit(
         "trudy", PackClaim(repo_url=trudy_url, git_commit_hash=trudy.commit, pack_hash=a2.pack_hash)
@@ -288,7 +306,7 @@ async def test_three_validators_agree_every_epoch_and_no_copier_is_paid(tmp_path
     uid["erin"] = world.chain.register("erin")
     early = world.publish("eager", "x", 0.99)
     work, url = world.repo("eager")
-    unpushed = publish_pack(make_pack("x2"), work, remote_url=url, push=False)
+    unpushed = publish_pack(make_pack("x2"), work, remote_url=url, push=False, hotkey="eager")
     world.scores[unpushed.pack_hash] = 0.99
     await world.commit(
         "eager",
@@ -309,7 +327,7 @@ async def test_three_validators_agree_every_epoch_and_no_copier_is_paid(tmp_path
     # Epoch 5: frank's claim counts now (0.99 > 0.90 + 0.05); eager pushes its commit only now,
     # after its commitment: still refused.
     await asyncio.sleep(1.1)  # push times have one-second resolution: this push is later
-    publish_pack(make_pack("x2"), work, remote_url=url)
+    publish_pack(make_pack("x2"), work, remote_url=url, hotkey="eager")
     e5 = await _epoch(world, [v1, v2, v3], rng)
     assert _winner(v1, e5) == _winner(v2, e5) == _winner(v3, e5) == "frank"
 
@@ -328,8 +346,16 @@ async def test_three_validators_agree_every_epoch_and_no_copier_is_paid(tmp_path
                 continue
             assert row["winner_hotkey"] not in {"mallory", "trudy"}
             steps = {(s["hotkey"], s["pack_hash"]): s for s in json.loads(row["steps_json"])}
-            assert steps[("mallory", a1.pack_hash)]["outcome"] == "copy"
-            assert steps[("mallory", a1.pack_hash)]["owner"] == "alice"
+            # mallory's claim names alice's commit, bound to alice: it never verifies, so it
+            # owns nothing even though it was committed first.
+            assert ("mallory", a1.pack_hash) not in steps
+            assert steps[("alice", a1.pack_hash)]["outcome"] == "first"
+            reasons = {
+                r["hotkey"]: r["reason"]
+                for r in n.validator.store.verifications(epoch)
+                if r["hotkey"] == "mallory"
+            }
+            assert reasons == {"mallory": "hotkey_not_bound"}
             if epoch >= e3:
                 assert steps[("trudy", a2.pack_hash)]["outcome"] == "copy"
         reasons = {

@@ -100,3 +100,24 @@ async def test_the_claim_is_committed_once(tmp_path: Path) -> None:
     claim = decode_claim(history[0].value)
     assert claim is not None and claim.model_dump() == current.model_dump()
     chain.close_sync()
+
+
+def test_only_a_pushed_commit_bound_to_this_hotkey_is_committed(tmp_path: Path) -> None:
+    from clawbench.pack import PolicyBundle
+    from trajectoryrl.miner import PublishError, publish_pack, pushed_claim
+    from trajectoryrl.verify import create_local_forge_repo
+
+    pack = PolicyBundle.model_validate(
+        {"files": {"AGENTS.md": "x"}, "metadata": {"pack_name": "p", "pack_version": "1.0.0"}}
+    )
+    url = create_local_forge_repo(tmp_path / "f.git").as_uri()
+    work = tmp_path / "w"
+    publish_pack(pack, work, remote_url=url, push=False, hotkey="5Me")
+    with pytest.raises(PublishError) as err:
+        pushed_claim(work, url, hotkey="5Me")
+    assert err.value.code == "not_pushed"
+    res = publish_pack(pack, work, remote_url=url, hotkey="5Me")
+    assert pushed_claim(work, url, hotkey="5Me").git_commit_hash == res.commit
+    with pytest.raises(PublishError) as err:
+        pushed_claim(work, url, hotkey="5SomeoneElse")
+    assert err.value.code == "not_bound"

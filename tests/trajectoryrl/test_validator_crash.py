@@ -52,13 +52,14 @@ KINDS_ONCE = ("submissions", "verification", "scores", "decision")
 
 # One first mover (alice), a weaker pack (bob), a later copy of alice's pack (copycat), a pack
 # whose claimed hash is wrong (mallory) and, from epoch 2, a pack better by more than delta
-# (erin). "strong" plays the reference script on one scenario and an approval-gated
-# irreversible attempt on the other (about 0.83); "best" plays both references (1.0).
+# (erin). "strong" plays the reference script on one scenario and a decent but imperfect run
+# on the other (about 0.76; an approval-gated irreversible attempt would now be critical, so
+# it no longer serves); "best" plays both references (1.0).
 ANSWERS: dict[str, Any] = {
     "suite": ["client_escalation", "morning_brief"],
     "concurrency": 2,
     "scripts": {
-        "strong": {"client_escalation": "reference", "morning_brief": "bad_irreversible"},
+        "strong": {"client_escalation": "reference", "morning_brief": "imperfect"},
         "weak": {"client_escalation": "bad_irreversible", "morning_brief": "bad_irreversible"},
         "best": {"client_escalation": "reference", "morning_brief": "reference"},
     },

@@ -107,7 +107,7 @@ class Miners:
                 repo_url=f"https://github.com/{h}/pack",
                 git_commit_hash="a" * 40,
                 pack_hash=p,
-                commit_block=int(t),
+                commit_block=int(t) - 10**6,  # before the test's first epoch, in push order
                 committed_at=t,
             )
             for h, (p, t, _) in sorted(self.answers.items())
@@ -131,7 +131,14 @@ class Scores:
         self.crash_after: int | None = None
 
     async def evaluate(
-        self, *, pack_json: str, pack_hash: str, hotkey: str, epoch: int, seeds: list[int]
+        self,
+        *,
+        pack_json: str,
+        pack_hash: str,
+        hotkey: str,
+        epoch: int,
+        seeds: list[int],
+        plan: object = None,
     ) -> PackEvaluation:
         self.calls += 1
         if self.crash_after is not None and self.calls > self.crash_after:

@@ -219,6 +219,20 @@ def c_push_after_submission(w: World) -> Submission:
     return sub(str(bare), commit, digest, at=time.time() - 3600)
 
 
+def c_hotkey_not_bound(w: World) -> Submission:
+    # Someone else's public commit (no MINER_HOTKEY): claimed by a hotkey it does not name.
+    bare, commit, digest = w.publish(pack_data())
+    return sub(str(bare), commit, digest).model_copy(update={"hotkey": "5Claimant"})
+
+
+def c_hotkey_names_another(w: World) -> Submission:
+    bare, work = w.repo()
+    commit_files(work, {"MINER_HOTKEY": "5TheOwner\n"})
+    commit, digest = commit_pack(work, pack_data())
+    push(work)
+    return sub(str(bare), commit, digest).model_copy(update={"hotkey": "5FrontRunner"})
+
+
 def c_push_time_unknown(w: World) -> Submission:
     bare, work = w.repo(hook=False)  # a forge with no push records
     commit, digest = commit_pack(work, pack_data())
@@ -311,6 +325,8 @@ CORPUS: list[tuple[str, Reason, Callable[[World], Submission]]] = [
     ("repo-too-large", Reason.REPO_TOO_LARGE, c_repo_too_large),
     ("push-after-submission", Reason.PUSH_AFTER_SUBMISSION, c_push_after_submission),
     ("push-time-unknown", Reason.PUSH_TIME_UNKNOWN, c_push_time_unknown),
+    ("hotkey-not-bound", Reason.HOTKEY_NOT_BOUND, c_hotkey_not_bound),
+    ("hotkey-names-another", Reason.HOTKEY_NOT_BOUND, c_hotkey_names_another),
 ]
 
 

@@ -71,6 +71,26 @@ def _ledger(args: argparse.Namespace) -> int:
     estimated = sum(int(r["estimated_calls"] or 0) for r in ledger.totals("model"))
     if estimated:  # the provider sent no usage: counts are the harness's estimate
         console.print(f"{estimated} call(s) with estimated token counts (no usage reported)")
+    if args.epoch is not None:
+        spend = ledger.epoch_spend(args.epoch)
+        t = Table(title=f"epoch {args.epoch}: spend per miner")
+        for col in ("miner", "calls", "episodes", "tokens", "cost (USD)", "eliminated", "saved"):
+            t.add_column(col, justify="left" if col in ("miner", "eliminated") else "right")
+        for p in spend.packs:
+            t.add_row(
+                p.hotkey,
+                str(p.calls),
+                str(p.episodes),
+                str(p.tokens_in + p.tokens_out),
+                f"{p.cost_usd:.4f}",
+                p.eliminated,
+                f"{p.saved_usd:.4f}" if p.eliminated else "",
+            )
+        console.print(t)
+        console.print(
+            f"epoch {args.epoch}: spent ${spend.cost_usd:.4f}; elimination saved about "
+            f"${spend.saved_usd:.4f} (episodes not run x ${spend.cost_per_episode_usd:.4f})"
+        )
     return 0
 
 
@@ -181,6 +201,7 @@ def _pack_publish(args: argparse.Namespace) -> int:
         branch=args.branch,
         remote_url=args.remote_url,
         push=not args.no_push,
+        hotkey=args.hotkey,
     )
     console.print(f"commit    {result.commit}")
     console.print(f"pack_hash {result.pack_hash}")
@@ -197,14 +218,20 @@ def _pack_commit(args: argparse.Namespace) -> int:
     from trajectoryrl.chain import BittensorChain, ChainError, LocalChain
     from trajectoryrl.miner import PublishError, commit_claim, pushed_claim
 
-    try:
-        claim = pushed_claim(args.repo, args.repo_url, remote=args.remote, branch=args.branch)
-    except PublishError as err:
-        console.print(f"[red]cannot commit[/] [{err.code}] {err}")
-        return 2
     wallet = bt.Wallet(
         name=args.wallet_name, hotkey=args.wallet_hotkey, path=str(args.wallet_path.expanduser())
     )
+    try:
+        claim = pushed_claim(
+            args.repo,
+            args.repo_url,
+            remote=args.remote,
+            branch=args.branch,
+            hotkey=wallet.hotkey.ss58_address,
+        )
+    except PublishError as err:
+        console.print(f"[red]cannot commit[/] [{err.code}] {err}")
+        return 2
 
     async def run() -> Any:
         chain: Any = (
@@ -251,6 +278,11 @@ def register_all(sub: Any) -> None:
         help="set the remote's URL (e.g. https://github.com/you/pack.git)",
     )
     pub.add_argument("--branch", default="main")
+    pub.add_argument(
+        "--hotkey",
+        default=None,
+        help="your hotkey's ss58 address, written to MINER_HOTKEY (validators require it)",
+    )
     pub.add_argument("--no-push", action="store_true", help="commit only")
     pub.set_defaults(handler=_pack_publish)
 
@@ -290,6 +322,9 @@ def register_all(sub: Any) -> None:
 
     led = sub.add_parser("ledger", help="LLM spend totals by day, month, model and miner")
     _state_args(led)
+    led.add_argument(
+        "--epoch", type=int, default=None, help="also: spend per miner and saved by elimination"
+    )
     led.set_defaults(handler=_ledger)
 
     ex = sub.add_parser("export", help="reward, SFT and preference JSONL from evaluated episodes")

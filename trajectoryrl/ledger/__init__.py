@@ -3,10 +3,21 @@
 from trajectoryrl.ledger._ledger import (
     BudgetExceeded,
     BudgetGuard,
+    EpochSpend,
     Ledger,
     LedgerError,
+    PackSpend,
     Provider,
     load_providers,
 )
 
-__all__ = ["BudgetExceeded", "BudgetGuard", "Ledger", "LedgerError", "Provider", "load_providers"]
+__all__ = [
+    "BudgetExceeded",
+    "BudgetGuard",
+    "EpochSpend",
+    "Ledger",
+    "LedgerError",
+    "PackSpend",
+    "Provider",
+    "load_providers",
+]

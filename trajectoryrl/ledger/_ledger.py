@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -136,12 +137,83 @@ class Ledger:
         )
         return [dict(r) for r in rows]
 
+    def epoch_spend(self, epoch: int) -> EpochSpend:
+        """Spend per miner in ``epoch`` and the spend elimination saved: a stopped pack's
+        episodes not run, priced at the epoch's mean cost per paid episode."""
+        rows = self.store.query(
+            "SELECT hotkey, COUNT(*) AS calls, COUNT(DISTINCT episode) AS episodes, "
+            "SUM(tokens_in) AS tin, SUM(tokens_out) AS tout, SUM(cost_usd) AS cost "
+            "FROM ledger WHERE epoch = ? GROUP BY hotkey ORDER BY hotkey",
+            (epoch,),
+        )
+        paid = {r["hotkey"]: r for r in rows}
+        total = sum(float(r["cost"]) for r in rows)
+        n_eps = sum(int(r["episodes"]) for r in rows)
+        per_episode = total / n_eps if n_eps else 0.0
+        stopped: dict[str, tuple[str, int]] = {}
+        for row in self.store.query(
+            "SELECT hotkey, parts_json FROM pack_scores WHERE epoch = ?", (epoch,)
+        ):
+            elim = json.loads(row["parts_json"]).get("eliminated")
+            if elim:
+                left = int(elim["of"]) - int(elim["after"])
+                was = stopped.get(row["hotkey"], ("", 0))
+                stopped[row["hotkey"]] = (f"after {elim['after']}/{elim['of']}", was[1] + left)
+        packs = []
+        for hotkey in sorted(set(paid) | set(stopped)):
+            r = paid.get(hotkey)
+            label, left = stopped.get(hotkey, ("", 0))
+            packs.append(
+                PackSpend(
+                    hotkey=hotkey,
+                    calls=int(r["calls"]) if r else 0,
+                    episodes=int(r["episodes"]) if r else 0,
+                    tokens_in=int(r["tin"] or 0) if r else 0,
+                    tokens_out=int(r["tout"] or 0) if r else 0,
+                    cost_usd=float(r["cost"] or 0.0) if r else 0.0,
+                    eliminated=label,
+                    saved_usd=left * per_episode,
+                )
+            )
+        return EpochSpend(
+            epoch=epoch,
+            packs=packs,
+            cost_usd=total,
+            saved_usd=sum(p.saved_usd for p in packs),
+            cost_per_episode_usd=per_episode,
+        )
+
     def cost_per_episode(self) -> float:
         rows = self.store.query(
             "SELECT COALESCE(SUM(cost_usd), 0) AS c, COUNT(DISTINCT episode) AS n FROM ledger"
         )
         n = int(rows[0]["n"])
         return float(rows[0]["c"]) / n if n else 0.0
+
+
+class PackSpend(BaseModel):
+    """One miner's priced model spend in one epoch, and what stopping it early saved."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hotkey: str
+    calls: int
+    episodes: int  # paid episodes (cached ones cost nothing and are not here)
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    eliminated: str = ""  # "after k/n" when the pack was stopped early
+    saved_usd: float = 0.0  # estimate: episodes not run x this epoch's cost per paid episode
+
+
+class EpochSpend(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    epoch: int
+    packs: list[PackSpend]
+    cost_usd: float
+    saved_usd: float  # an estimate (see PackSpend.saved_usd); a full run measures it exactly
+    cost_per_episode_usd: float
 
 
 class BudgetGuard:

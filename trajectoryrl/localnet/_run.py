@@ -463,6 +463,7 @@ async def run_localnet(
             root / "miners" / plan.name,
             remote_url=forge.as_uri(),
             message=f"{plan.name}: publish pack",
+            hotkey=hk,
         )
         claimed = published.pack_hash
         commit = published.commit

@@ -11,6 +11,7 @@ from trajectoryrl.miner._access import CachedMetagraph, MetagraphProvider, Token
 from trajectoryrl.miner._commit import CommitResult, commit_claim, pushed_claim
 from trajectoryrl.miner._guard import ConnectionLimits, raise_fd_limit
 from trajectoryrl.miner._publish import (
+    HOTKEY_FILE,
     PACK_JSON,
     PublishError,
     PublishResult,
@@ -22,6 +23,7 @@ from trajectoryrl.miner._server import AccessPolicy, CurrentPack, MinerServer
 __all__ = [
     "ConnectionLimits",
     "raise_fd_limit",
+    "HOTKEY_FILE",
     "CommitResult",
     "commit_claim",
     "pushed_claim",

@@ -15,7 +15,7 @@ import git
 from pydantic import BaseModel, ConfigDict
 
 from trajectoryrl.chain import Chain, ChainError
-from trajectoryrl.miner._publish import PublishError, published_claim
+from trajectoryrl.miner._publish import HOTKEY_FILE, PublishError, published_claim
 from trajectoryrl.protocol import PackClaim, decode_claim, encode_claim
 
 
@@ -29,13 +29,29 @@ class CommitResult(BaseModel):
 
 
 def pushed_claim(
-    repo_dir: str | Path, repo_url: str, *, remote: str = "origin", branch: str = "main"
+    repo_dir: str | Path,
+    repo_url: str,
+    *,
+    remote: str = "origin",
+    branch: str = "main",
+    hotkey: str | None = None,
 ) -> PackClaim:
     """The claim for HEAD of ``repo_dir``, refused (``not_pushed``) unless ``remote``'s
-    ``branch`` already points at that commit: commit on chain only what is public."""
+    ``branch`` already points at that commit: commit on chain only what is public. With
+    ``hotkey``, HEAD's ``MINER_HOTKEY`` must name it (``not_bound``), as validators require."""
     commit, digest = published_claim(repo_dir)
     try:
         repo = git.Repo(repo_dir)
+        if hotkey is not None:
+            try:
+                named = (repo.head.commit.tree / HOTKEY_FILE).data_stream.read()
+            except KeyError:
+                named = b""
+            if named.decode("utf-8", "replace").strip() != hotkey:
+                raise PublishError(
+                    "not_bound",
+                    f"HEAD's {HOTKEY_FILE} does not name {hotkey}: publish with --hotkey",
+                )
         heads = str(repo.git.ls_remote(remote, f"refs/heads/{branch}")).split()
     except git.GitCommandError as err:
         raise PublishError("not_pushed", f"cannot read {remote!r}: git {err.status!r}") from None

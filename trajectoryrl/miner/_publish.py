@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from clawbench.pack import PolicyBundle, pack_hash, write_pack_json
 
 PACK_JSON = "pack.json"
+HOTKEY_FILE = "MINER_HOTKEY"  # binds the commit to the hotkey that claims it (validators check)
 _CREDENTIALS = re.compile(r"(\w+://)[^/@\s]+@")
 
 
@@ -59,12 +60,15 @@ def publish_pack(
     push: bool = True,
     message: str | None = None,
     author: tuple[str, str] = ("trajectoryrl miner", "miner@trajectoryrl.invalid"),
+    hotkey: str | None = None,
 ) -> PublishResult:
     """Write ``pack`` into ``repo_dir`` (created as a git repository if needed), commit, and
     push HEAD to ``remote``'s ``branch``. ``remote_url`` adds or updates the remote.
 
     Files of the previously published pack that the new pack no longer has are removed, so
-    the repository always mirrors exactly one pack. Returns the commit and the pack hash
+    the repository always mirrors exactly one pack. ``hotkey`` (the miner's ss58 address)
+    is written to ``MINER_HOTKEY``: validators accept a claim only from the hotkey it names.
+    Returns the commit and the pack hash
     (the hash of the canonical pack.json as written, which is what validators compute)."""
     root = Path(repo_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -78,8 +82,12 @@ def publish_pack(
     for name, text in pack.files.items():
         (root / name).write_text(text, encoding="utf-8")
     digest = write_pack_json(pack, root / PACK_JSON)
+    tracked = [PACK_JSON, *sorted(pack.files)]
+    if hotkey is not None:
+        (root / HOTKEY_FILE).write_text(hotkey + "\n", encoding="utf-8")
+        tracked.append(HOTKEY_FILE)
     try:
-        repo.index.add([PACK_JSON, *sorted(pack.files)])
+        repo.index.add(tracked)
         gone = [n for n in sorted(stale) if (root / n).exists()]
         if gone:
             repo.index.remove(gone, working_tree=True)

@@ -90,9 +90,10 @@ class ChainClaims:
     ``trajectoryrl.protocol.encode_claim``), each dated by its block and the chain's timestamp
     of that block: the same facts for every validator, whatever it heard from miners and when.
 
-    An epoch's claims are those committed **before its first block**: a claim committed during
-    the epoch counts from the next one, so validators collecting at different moments of the
-    epoch work on the same set.
+    Every claim visible on chain is returned (the validator records them all, so a claim a
+    miner replaces later is not lost); the validator counts for an epoch only the claims
+    committed before its first block. A commitment made before its hotkey's current
+    registration belongs to the previous holder of the registration and is left out.
 
     ``live`` (SubmitPack) is asked too: an answer that disagrees with the hotkey's latest claim
     is counted and logged (``submitpack_disagrees``), never used. A miner that does not answer
@@ -112,16 +113,16 @@ class ChainClaims:
         self.metrics = metrics or Metrics()
 
     async def collect(self, metagraph: Metagraph, epoch: int) -> list[Received]:
-        uids = {n.hotkey: n.uid for n in metagraph.neurons}
+        neurons = metagraph.by_hotkey()
+        uids = {h: n.uid for h, n in neurons.items()}
         out: list[Received] = []
         latest: dict[str, Received] = {}
-        start = epoch * self.epoch_blocks
         for c in await self.chain.commitment_history():
             claim = decode_claim(c.value)
             if claim is None or c.hotkey not in uids or c.committed_at is None:
                 continue
-            if c.block >= start:
-                continue  # committed during (or after) this epoch's first block: next epoch
+            if c.block < neurons[c.hotkey].registered_block:
+                continue  # made under an earlier registration of this hotkey
             sub = Received(
                 hotkey=c.hotkey,
                 uid=uids[c.hotkey],

@@ -22,6 +22,7 @@ import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable
+from fractions import Fraction
 from typing import Any
 
 import structlog
@@ -29,9 +30,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trajectoryrl.audit import AuditLog
 from trajectoryrl.chain import Chain, ChainError, Metagraph
+from trajectoryrl.elimination import Elimination, anchor_set, exceed_bar
 from trajectoryrl.store import Store
 from trajectoryrl.validator._metrics import Metrics
 from trajectoryrl.validator._types import (
+    EvaluationPlan,
     Evaluator,
     PackEvaluation,
     Received,
@@ -59,6 +62,8 @@ class EpochParams(BaseModel):
     verify_concurrency: int = Field(default=8, ge=1)
     verify_deadline_s: float = Field(default=300.0, gt=0)
     winner: WinnerParams = Field(default_factory=WinnerParams)
+    # stop a pack once it can neither qualify nor exceed the fixed bar (same winner, less spend)
+    eliminate: bool = True
 
 
 def epoch_of(block: int, epoch_blocks: int) -> int:
@@ -236,8 +241,8 @@ class Validator:
         # its standing (and its block) when the hotkey commits a newer pack.
         for sub in await self.source.collect(metagraph, epoch):
             n = neurons.get(sub.hotkey)
-            if n is None or sub.commit_block < n.registered_block:
-                continue  # a commitment made under an earlier registration of this hotkey
+            if n is None:
+                continue
             self.store.record_claim(
                 sub.hotkey,
                 n.registered_block,
@@ -247,7 +252,9 @@ class Validator:
                 sub.commit_block,
                 sub.committed_at,
             )
-        standing = self._standing_claims(metagraph)
+        standing = self._standing_claims(
+            metagraph, epoch_start_block(epoch, self.params.epoch_blocks)
+        )
         with self.store.transaction():
             for sub in standing:
                 self.store.record_submission(
@@ -270,8 +277,10 @@ class Validator:
         self.store.set_epoch_status(epoch, "collected")
         self._audit_committed(epoch)
 
-    def _standing_claims(self, metagraph: Metagraph) -> list[Received]:
-        """The epoch's claims: every claim known whose hotkey is still registered under the
+    def _standing_claims(self, metagraph: Metagraph, start_block: int) -> list[Received]:
+        """The epoch's claims: every claim known, committed before the epoch's first block (a
+        claim committed during the epoch counts from the next one, so validators collecting at
+        different moments work on the same set), whose hotkey is still registered under the
         registration that made it. Deregistering (or re-registering) ends a hotkey's standing;
         being offline, or committing a newer pack, does not."""
         neurons = metagraph.by_hotkey()
@@ -279,6 +288,8 @@ class Validator:
         for c in self.store.claims():
             n = neurons.get(c["hotkey"])
             if n is None or n.registered_block != c["registered_block"]:
+                continue
+            if c["block"] >= start_block:
                 continue
             out.append(
                 Received(
@@ -355,6 +366,11 @@ class Validator:
         return sorted(rows, key=key)
 
     async def _evaluate(self, epoch: int) -> str:
+        """Anchors first, in full: the incumbent and every pack the first-mover walk reaches
+        before it. Their walk fixes the score every later pack must exceed (the bar) before
+        any later pack is judged, so where a pack is stopped never depends on which episodes
+        finished first. Later packs are stopped as soon as they can neither qualify nor
+        exceed the bar (trajectoryrl.elimination); the decision is that of a full run."""
         ok_rows = [r for r in self.store.verifications(epoch) if r["ok"]]
         already = {
             (r["hotkey"], r["pack_hash"])
@@ -367,9 +383,12 @@ class Validator:
         ]
         epoch_row = self.store.epoch(epoch)
         assert epoch_row is not None
-        seeds = episode_seeds(int(epoch_row["seed"]), self.params.seeds_per_scenario)
+        seed = int(epoch_row["seed"])
+        seeds = episode_seeds(seed, self.params.seeds_per_scenario)
+        eliminate = self.params.eliminate
+        anchors = self._anchors(epoch, ok_rows) if eliminate else set()
 
-        async def one(row: Any) -> PackEvaluation:
+        async def one(row: Any, plan: EvaluationPlan) -> PackEvaluation:
             pack_json = self.store.pack_json(row["pack_hash"])
             assert pack_json is not None, "a verified pack is always stored"
             return await self.evaluator.evaluate(
@@ -378,35 +397,26 @@ class Validator:
                 hotkey=row["hotkey"],
                 epoch=epoch,
                 seeds=seeds,
+                plan=plan,
             )
 
-        results = await asyncio.gather(*(one(r) for r in todo))
-        exhausted: dict[str, str] = {}
-        failed: list[tuple[Any, PackEvaluation]] = []
-        for row, ev in zip(todo, results, strict=True):
-            if ev.budget_exhausted:
-                exhausted[row["hotkey"]] = "budget_exhausted"
-            elif ev.evaluator_failed:
-                failed.append((row, ev))
-            else:
-                self.store.record_pack_score(
-                    epoch,
-                    row["hotkey"],
-                    row["pack_hash"],
-                    final=ev.final,
-                    qualified=ev.qualified,
-                    evaluator_failed=False,
-                    parts_json=json.dumps(
-                        {
-                            "score": ev.parts,
-                            "episodes": [
-                                {"scenario": e.scenario, "seed": e.seed, "cache_key": e.cache_key}
-                                for e in ev.episodes
-                            ],
-                        },
-                        sort_keys=True,
-                    ),
-                )
+        first = [r for r in todo if (r["hotkey"], r["pack_hash"]) in anchors]
+        rest = [r for r in todo if (r["hotkey"], r["pack_hash"]) not in anchors]
+        full = EvaluationPlan(epoch_seed=seed, eliminate=False)
+        results = await asyncio.gather(*(one(r, full) for r in first))
+        failed = self._record_scores(epoch, first, results)
+        # An anchor we could not judge leaves no bar: every later pack is evaluated in full.
+        bar = await self._bar(epoch, anchors) if eliminate and not failed else None
+        if bar is not None:
+            log.info("elimination_bar", epoch=epoch, bar=float(bar), anchors=sorted(anchors))
+        plans = [
+            EvaluationPlan(epoch_seed=seed, eliminate=eliminate, bar=bar, priority=i + 1)
+            for i in range(len(rest))
+        ]
+        results = await asyncio.gather(*(one(r, p) for r, p in zip(rest, plans, strict=True)))
+        failed += self._record_scores(epoch, rest, results)
+        exhausted = {r["hotkey"]: "budget_exhausted" for r, ev in failed if ev.budget_exhausted}
+        failed = [(r, ev) for r, ev in failed if not ev.budget_exhausted]
         if failed:
             self.metrics.evaluator_failures.inc(len(failed))
         scored = self.store.pack_scores(epoch)
@@ -429,6 +439,35 @@ class Validator:
         self._audit_committed(epoch)
         return "evaluated"
 
+    def _record_scores(
+        self, epoch: int, rows: list[Any], results: list[PackEvaluation]
+    ) -> list[tuple[Any, PackEvaluation]]:
+        """Store each verdict; return the packs the evaluator could not judge (our side)."""
+        failed: list[tuple[Any, PackEvaluation]] = []
+        for row, ev in zip(rows, results, strict=True):
+            if ev.evaluator_failed or ev.budget_exhausted:
+                failed.append((row, ev))
+                continue
+            parts: dict[str, Any] = {
+                "score": ev.parts,
+                "episodes": [
+                    {"scenario": e.scenario, "seed": e.seed, "cache_key": e.cache_key}
+                    for e in ev.episodes
+                ],
+            }
+            if ev.elimination is not None:
+                parts["eliminated"] = ev.elimination
+            self.store.record_pack_score(
+                epoch,
+                row["hotkey"],
+                row["pack_hash"],
+                final=ev.final,
+                qualified=ev.qualified,
+                evaluator_failed=False,
+                parts_json=json.dumps(parts, sort_keys=True),
+            )
+        return failed
+
     def _carry_over_or_leave_out(self, epoch: int, row: Any, ev: PackEvaluation) -> None:
         """One pack's evaluation failed on our side (after the evaluator's retries) while
         others were evaluated: the epoch goes on without a verdict on this pack. It keeps the
@@ -437,6 +476,8 @@ class Validator:
         earlier = self.store.last_scored(row["pack_hash"])
         if earlier is not None:
             parts = json.loads(earlier["parts_json"])
+            # An earlier early stop was against that epoch's bar, not this one's.
+            parts.pop("eliminated", None)
             parts["carried_over"] = {"from_epoch": int(earlier["epoch"]), "cause": ev.failure}
             self.store.record_pack_score(
                 epoch,
@@ -460,11 +501,76 @@ class Validator:
         )
         log.warning("pack_left_out", epoch=epoch, hotkey=row["hotkey"], cause=ev.failure)
 
+    def _anchors(self, epoch: int, rows: list[Any]) -> set[tuple[str, str]]:
+        """The incumbent's claims (the last decision's winner) and every claim the walk may
+        reach at or before them (commitment block <= theirs): evaluated in full. Every
+        other claim is walked after all of them."""
+        last = self.store.latest_decision()
+        winner = last["winner_hotkey"] if last else None
+        blocks = {
+            (r["hotkey"], r["pack_hash"]): int(r["received_block"])
+            for r in self.store.submissions(epoch)
+        }
+        chronology = {
+            (r["hotkey"], r["pack_hash"]): blocks.get((r["hotkey"], r["pack_hash"])) for r in rows
+        }
+        return anchor_set([k for k in chronology if k[0] == winner], chronology)
+
+    def _anchor_bar(
+        self, anchors: set[tuple[str, str]], candidates: list[Candidate], claims: list[Claim]
+    ) -> Fraction | None:
+        """The score a later claim must exceed to take over: the champion of the anchors'
+        walk plus delta, exactly as ``decide`` compares (a claim scoring <= bar never
+        becomes champion, since the champion's score only grows along the walk)."""
+        mine = [c for c in candidates if (c.hotkey, c.pack_hash) in anchors]
+        champion = decide(mine, self.params.winner, claims=claims)
+        if champion.winner_hotkey is None:
+            return None
+        score = next(
+            c.score
+            for c in mine
+            if (c.hotkey, c.pack_hash) == (champion.winner_hotkey, champion.winner_pack_hash)
+        )
+        return exceed_bar(score, self.params.winner.delta)
+
+    async def _bar(self, epoch: int, anchors: set[tuple[str, str]]) -> Fraction | None:
+        if not anchors:
+            return None
+        candidates, claims = epoch_candidates(self.store, epoch, await self.chain.metagraph())
+        return self._anchor_bar(anchors, candidates, claims)
+
+    def _eliminations_unsafe(
+        self, epoch: int, candidates: list[Candidate], claims: list[Claim]
+    ) -> list[str]:
+        """Claims stopped against a bar the decision-time candidates no longer support (an
+        anchor deregistered in between): their verdict cannot be trusted for this epoch."""
+        stopped = {}
+        for row in self.store.pack_scores(epoch):
+            elim = json.loads(row["parts_json"]).get("eliminated")
+            if elim and elim.get("reason") == "cannot_exceed":
+                bar = Elimination.model_validate(elim).exact_bar()
+                assert bar is not None
+                stopped[claim_key(row)] = bar
+        if not stopped:
+            return []
+        ok_rows = [r for r in self.store.verifications(epoch) if r["ok"]]
+        now = self._anchor_bar(self._anchors(epoch, ok_rows), candidates, claims)
+        return sorted(k for k, bar in stopped.items() if now is None or now < bar)
+
     # -- step 3: the decision -------------------------------------------------------------
     async def _decide(self, epoch: int) -> str:
         metagraph = await self.chain.metagraph()
         neurons = metagraph.by_hotkey()
         candidates, claims = epoch_candidates(self.store, epoch, metagraph)
+        unsafe = self._eliminations_unsafe(epoch, candidates, claims)
+        if unsafe:
+            # validator-side: no verdict from this epoch; the claims are judged again next epoch
+            self.store.set_epoch_status(
+                epoch, "no_weights", json.dumps({k: "elimination_unsafe" for k in unsafe})
+            )
+            self._audit_committed(epoch)
+            log.error("elimination_unsafe", epoch=epoch, claims=unsafe)
+            return "no_weights"
         owner_uid = None
         if metagraph.owner_hotkey and metagraph.owner_hotkey in neurons:
             owner_uid = neurons[metagraph.owner_hotkey].uid
@@ -517,12 +623,13 @@ class Validator:
         if status == "collected":
             return
         decision = self.store.decision(epoch)
-        scores: dict[str, Any] = {
-            "scores": {
-                claim_key(r): {"final": r["final"], "qualified": bool(r["qualified"])}
-                for r in self.store.pack_scores(epoch)
-            }
-        }
+        scores: dict[str, Any] = {"scores": {}}
+        for r in self.store.pack_scores(epoch):
+            entry = {"final": r["final"], "qualified": bool(r["qualified"])}
+            elim = json.loads(r["parts_json"]).get("eliminated")
+            if elim:
+                entry["eliminated"] = Elimination.model_validate(elim).summary()
+            scores["scores"][claim_key(r)] = entry
         left_out = {
             claim_key(r): json.loads(r["parts_json"]).get("left_out", "")
             for r in self.store.pack_scores(epoch, include_left_out=True)

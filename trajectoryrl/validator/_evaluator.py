@@ -28,14 +28,16 @@ from clawbench.sandbox import Sandbox
 from clawbench.scenario import Scenario, ScenarioInstance, instantiate
 from clawbench.scoring import EpisodeScore, ScoringParams, aggregate, score_episode
 from clawbench.trajectory import Trajectory
+from trajectoryrl.elimination import Elimination, PrioritySlots, check, episode_order
 from trajectoryrl.ledger import BudgetExceeded, BudgetGuard, Ledger, Provider
 from trajectoryrl.store import Store
 from trajectoryrl.validator._metrics import Metrics
-from trajectoryrl.validator._types import EpisodeOutcome, PackEvaluation
+from trajectoryrl.validator._types import EpisodeOutcome, EvaluationPlan, PackEvaluation
 
 log = structlog.get_logger("trajectoryrl.evaluator")
 
 ModelFactory = Callable[[ScenarioInstance, PolicyBundle], ModelClient]
+Done = tuple[EpisodeScore, bool, str]  # score, from the cache, cache key
 
 
 def cache_key(*, pack_hash: str, scenario_hash: str, seed: int, model_id: str, sandbox: str) -> str:
@@ -70,7 +72,8 @@ class HarnessEvaluator:
         self.sandbox = sandbox
         self.store = store
         self.scoring = scoring or ScoringParams()
-        self._sem = asyncio.Semaphore(concurrency)
+        self.concurrency = concurrency
+        self._slots = PrioritySlots(concurrency)
         self.budget = budget
         self.ledger = ledger
         self.provider = provider
@@ -82,13 +85,26 @@ class HarnessEvaluator:
         self.sleep = sleep
 
     async def evaluate(
-        self, *, pack_json: str, pack_hash: str, hotkey: str, epoch: int, seeds: list[int]
+        self,
+        *,
+        pack_json: str,
+        pack_hash: str,
+        hotkey: str,
+        epoch: int,
+        seeds: list[int],
+        plan: EvaluationPlan | None = None,
     ) -> PackEvaluation:
         pack = pack_from_json_bytes(pack_json.encode("utf-8"))
-        jobs = [(sc, seed) for sc in self.suite for seed in seeds]
-        results = await asyncio.gather(
-            *(self._episode(pack, pack_hash, sc, seed, hotkey, epoch) for sc, seed in jobs)
-        )
+        elimination: Elimination | None = None
+        if plan is None:
+            jobs = [(sc, seed) for sc in self.suite for seed in seeds]
+            results: list[Done | None] = list(
+                await asyncio.gather(
+                    *(self._episode(pack, pack_hash, sc, seed, hotkey, epoch) for sc, seed in jobs)
+                )
+            )
+        else:
+            results, elimination = await self._planned(pack, pack_hash, hotkey, epoch, seeds, plan)
         exhausted = any(r is None for r in results)
         done = [r for r in results if r is not None]
         scores = [s for s, _, _ in done]
@@ -116,6 +132,9 @@ class HarnessEvaluator:
         return PackEvaluation(
             pack_hash=pack_hash,
             final=pack_score.final,
+            # A stopped pack keeps the score of the episodes it ran: that partial score is one of
+            # the outcomes the bound covers, so it is <= the bar (it is walked, and passed over,
+            # "below_threshold") or it cannot qualify.
             qualified=pack_score.qualified,
             evaluator_failed=pack_score.evaluator_failed,
             failure=(causes[0] if causes else "evaluator_failed")
@@ -123,7 +142,60 @@ class HarnessEvaluator:
             else "",
             parts=json.loads(pack_score.model_dump_json()),
             episodes=outcomes,
+            elimination=None if elimination is None else elimination.model_dump(),
         )
+
+    async def _planned(
+        self,
+        pack: PolicyBundle,
+        pack_hash: str,
+        hotkey: str,
+        epoch: int,
+        seeds: list[int],
+        plan: EvaluationPlan,
+    ) -> tuple[list[Done | None], Elimination | None]:
+        """Episodes in the plan's fixed order. With elimination they run one at a time and the
+        rule is applied to each completed prefix, so where a pack stops never depends on
+        timing and no episode is bought past the stop (the epoch's parallelism comes from the
+        many packs sharing the slots). Without, they all run at once."""
+        order = episode_order(self.suite, seeds, plan.epoch_seed)
+        jobs = [(self.suite[i], seed) for i, seed in order]
+        n = len(jobs)
+        window = 1 if plan.eliminate else n
+        tasks: list[asyncio.Task[Done | None]] = []
+        done: list[Done | None] = []
+        elimination: Elimination | None = None
+
+        def launch() -> None:
+            ahead = len(tasks) - len(done)
+            while len(tasks) < n and ahead < window:
+                sc, seed = jobs[len(tasks)]
+                prio = (plan.priority, len(tasks))
+                tasks.append(
+                    asyncio.create_task(
+                        self._episode(pack, pack_hash, sc, seed, hotkey, epoch, prio)
+                    )
+                )
+                ahead += 1
+
+        try:
+            while len(done) < n:
+                launch()
+                result = await tasks[len(done)]
+                done.append(result)
+                if result is None:
+                    break  # budget exhausted: the pack carries over
+                if plan.eliminate:
+                    elimination = check(
+                        [d[0] for d in done if d is not None], n, self.scoring, plan.bar
+                    )
+                    if elimination is not None:
+                        log.info("pack_eliminated", hotkey=hotkey, detail=elimination.summary())
+                        break
+        finally:
+            # started episodes are finished (their spend is real; they are cached for later)
+            await asyncio.gather(*tasks[len(done) :], return_exceptions=True)
+        return done, elimination
 
     async def _episode(
         self,
@@ -133,7 +205,8 @@ class HarnessEvaluator:
         seed: int,
         hotkey: str,
         epoch: int,
-    ) -> tuple[EpisodeScore, bool, str] | None:
+        priority: tuple[int, ...] = (),
+    ) -> Done | None:
         key = cache_key(
             pack_hash=pack_hash,
             scenario_hash=scenario.content_hash,
@@ -141,10 +214,11 @@ class HarnessEvaluator:
             model_id=self.model_id,
             sandbox=self.sandbox.name,
         )
-        # The slot is taken before anything else is awaited: asyncio's semaphore is FIFO, so
-        # episodes start in the order the caller asked for them (new packs first when the
-        # budget is short), whatever order thread work would finish in.
-        async with self._sem:
+        # The slot is taken before anything else is awaited: slots are handed out by priority,
+        # then first come first served, so episodes start in the order the caller asked for
+        # them (new packs first when the budget is short), whatever order thread work would
+        # finish in.
+        async with self._slots.slot(priority):
             cached = await asyncio.to_thread(self.store.cached_evaluation, key)
             if cached is not None:
                 self.metrics.episodes.labels(cached="yes").inc()

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from clawbench.scenario import Scenario, instantiate
 from clawbench.scoring import EpisodeScore, ScoringParams, aggregate, score_episode
 from clawbench.trajectory import Trajectory
+from trajectoryrl.elimination import Elimination, check
 from trajectoryrl.store import Store
 from trajectoryrl.validator._daemon import epoch_candidates
 from trajectoryrl.winner import Candidate, WinnerParams, decide
@@ -23,7 +24,7 @@ WEIGHT_TOLERANCE = 2e-4  # the chain stores u16-quantised weights
 class Difference(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    what: str  # episode_score | pack_score | trajectory_missing | scenario_changed | winner | weights | chain_weights
+    what: str  # episode_score | pack_score | elimination | trajectory_missing | scenario_changed | winner | weights | chain_weights
     subject: str
     recorded: Any = None
     recomputed: Any = None
@@ -108,6 +109,23 @@ def reconcile_epoch(
         if not scores:
             continue
         pack = aggregate(scores, scoring)
+        stopped = parts.get("eliminated")
+        if stopped is not None:
+            # The stop must follow from the re-scored episodes under the recorded bar, at the
+            # same episode, exactly as the validator decided it.
+            elim = Elimination.model_validate(stopped)
+            bar = elim.exact_bar()
+            again = check(scores, elim.of, scoring, bar)
+            earlier = check(scores[:-1], elim.of, scoring, bar) if len(scores) > 1 else None
+            if again is None or earlier is not None or again.reason != elim.reason:
+                diffs.append(
+                    Difference(
+                        what="elimination",
+                        subject=row["hotkey"],
+                        recorded=elim.summary(),
+                        recomputed=None if again is None else again.summary(),
+                    )
+                )
         if abs(pack.final - float(row["final"])) > SCORE_TOLERANCE or pack.qualified != bool(
             row["qualified"]
         ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -61,6 +62,23 @@ class PackEvaluation(BaseModel):
     failure: str = ""  # when evaluator_failed: the first cause ("<code>: <message>")
     parts: dict[str, Any] = Field(default_factory=dict)  # PackScore as JSON data
     episodes: list[EpisodeOutcome] = Field(default_factory=list)
+    # set when the pack was stopped early (trajectoryrl.elimination.Elimination as JSON data):
+    # ``final``/``parts`` then cover only the episodes run (final <= the bar, or unqualified)
+    elimination: dict[str, Any] | None = None
+
+
+class EvaluationPlan(BaseModel):
+    """How the daemon asks for one pack: episodes in the fixed order derived from
+    ``epoch_seed``; with ``eliminate``, stopped as soon as the pack can neither qualify nor
+    exceed ``bar`` (an exact rational, None: nothing to beat). ``priority``: lower gets
+    concurrency slots first."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    epoch_seed: int
+    eliminate: bool = True
+    bar: Fraction | None = None
+    priority: int = 0
 
 
 class SubmissionSource(Protocol):
@@ -75,5 +93,12 @@ class Verifier(Protocol):
 
 class Evaluator(Protocol):
     async def evaluate(
-        self, *, pack_json: str, pack_hash: str, hotkey: str, epoch: int, seeds: list[int]
+        self,
+        *,
+        pack_json: str,
+        pack_hash: str,
+        hotkey: str,
+        epoch: int,
+        seeds: list[int],
+        plan: EvaluationPlan | None = None,
     ) -> PackEvaluation: ...

@@ -25,6 +25,7 @@ from trajectoryrl.verify._git import HEAD_REF, GitCache, GitLimits
 from trajectoryrl.verify._reasons import Reason, VerifyError
 from trajectoryrl.verify._url import RepoRef, check_repo_url
 from trajectoryrl.verify._verify import (
+    HOTKEY_FILE,
     MAX_JSON_DEPTH,
     PACK_FILE,
     Submission,
@@ -38,6 +39,7 @@ from trajectoryrl.verify._verify import (
 
 __all__ = [
     "HEAD_REF",
+    "HOTKEY_FILE",
     "MAX_JSON_DEPTH",
     "PACK_FILE",
     "PUSH_LOG",

@@ -27,6 +27,8 @@ class Reason(StrEnum):
     ``pack_json`` (not JSON, or NaN/Infinity), ``pack_duplicate_key`` (an object names a key
     twice: readers would disagree on its value), ``pack_too_deep``, ``pack_hash_mismatch``,
     ``pack_schema``, ``pack_too_large`` (canonical size over the limit).
+    Binding: ``hotkey_not_bound`` (the commit's ``MINER_HOTKEY`` file is missing or names
+    another hotkey than the one that committed the claim).
     Push time: ``push_time_unknown`` (the forge could not say, and the policy is ``reject``),
     ``push_after_submission`` (pushed after the validator first received the submission).
     ``internal_error``: a validator-side fault (never the miner's).
@@ -59,6 +61,7 @@ class Reason(StrEnum):
     PACK_HASH_MISMATCH = "pack_hash_mismatch"
     PACK_SCHEMA = "pack_schema"
     PACK_TOO_LARGE = "pack_too_large"
+    HOTKEY_NOT_BOUND = "hotkey_not_bound"
     PUSH_TIME_UNKNOWN = "push_time_unknown"
     PUSH_AFTER_SUBMISSION = "push_after_submission"
     INTERNAL_ERROR = "internal_error"

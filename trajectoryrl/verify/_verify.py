@@ -30,6 +30,9 @@ from trajectoryrl.verify._url import check_repo_url
 log = logging.getLogger(__name__)
 
 PACK_FILE = "pack.json"
+# The claimant's hotkey (ss58, one line) at the top of the commit's tree: binds the published
+# commit to the hotkey that commits it on chain, so nobody else can claim it first.
+HOTKEY_FILE = "MINER_HOTKEY"
 MAX_JSON_DEPTH = MAX_PACK_NESTING  # the pack format owns the limit
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _HASH = re.compile(r"^[0-9a-f]{64}$")
@@ -133,6 +136,24 @@ def parse_pack_bytes(
     return pack, canonical
 
 
+async def _check_binding(ctx: VerifyContext, path: Any, commit: str, hotkey: str) -> None:
+    """The commit names the claiming hotkey in ``MINER_HOTKEY``: a claim of someone else's
+    public commit (front-running the owner's commitment) does not verify."""
+    try:
+        raw = await ctx.cache.read_file(path, commit, HOTKEY_FILE)
+    except VerifyError as err:
+        if err.reason == Reason.INTERNAL_ERROR:
+            raise
+        raise VerifyError(
+            Reason.HOTKEY_NOT_BOUND, f"no usable {HOTKEY_FILE} at the commit ({err.reason})"
+        ) from None
+    named = raw.decode("utf-8", "replace").strip()
+    if named != hotkey:
+        raise VerifyError(
+            Reason.HOTKEY_NOT_BOUND, f"{HOTKEY_FILE} names {named[:64]!r}, not the claimant"
+        )
+
+
 async def _verify(sub: Submission, ctx: VerifyContext) -> VerificationResult:
     commit, claimed = sub.git_commit_hash, sub.pack_hash
     if not isinstance(commit, str) or not _COMMIT.match(commit):
@@ -152,6 +173,8 @@ async def _verify(sub: Submission, ctx: VerifyContext) -> VerificationResult:
         await ctx.cache.check_commit(path, commit)
     raw = await ctx.cache.read_file(path, commit, PACK_FILE)
     pack, canonical = parse_pack_bytes(raw, claimed, max_pack_bytes=ctx.max_pack_bytes)
+    if sub.hotkey:
+        await _check_binding(ctx, path, commit, sub.hotkey)
     committed = await ctx.cache.committer_time(path, commit)
 
     warnings: list[str] = []

@@ -19,6 +19,7 @@ from clawbench.scenario._story import (
     day_label,
     other_dates,
     person_vars,
+    shuffled_inbox,
     words,
 )
 from clawbench.scenario._truth import Fact, Rival
@@ -216,24 +217,7 @@ def build(data: Data, draw: Draw) -> Story:
             for i, m in enumerate(data.noise)
         ),
     ]
-    ids = d.fork("inbox").sample(range(1, 100), len(mails))
-    mail_id: dict[str, int] = {}
-    inbox = []
-    for mid, m in zip(ids, mails, strict=True):
-        mail_id[m["key"]] = mid
-        ts = m["ts"] if "T" in m["ts"] else f"{DAY}T{m['ts']}"
-        inbox.append(
-            {
-                "id": mid,
-                "sender": m["sender"],
-                "to": [ME],
-                "subject": m["subject"],
-                "body": m["body"],
-                "received_ts": f"{ts}:00{OFFSET}",
-                "labels": m.get("labels", ["inbox"]),
-                "is_urgent": m["urgent"],
-            }
-        )
+    inbox, mail_id = shuffled_inbox(mails, d, day=DAY, offset=OFFSET, me=ME)
     inbox.sort(key=lambda m: m["received_ts"], reverse=True)
 
     untracked = [r for r in data.reminders if r not in tracked]
@@ -458,6 +442,7 @@ def build(data: Data, draw: Draw) -> Story:
         "TRACKED_B": key(tracked[1].title),
         "CLOSED_DAY": f"{_weekday(closed)} {day_label(closed)}",
         "CODENAME": f"Project {codename}",
+        "BOARD_MAIL_ID": str(mail_id["board"]),
         "TARGET": target.split()[0],
         "DEAL": f"{deal_m}M",
         "DEAL_WORDS": f"{deal_m} million",

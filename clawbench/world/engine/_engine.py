@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -71,6 +72,19 @@ class WorldEngine:
             return {"effects": [], "irreversible": False}
         kinds = answer.kinds if isinstance(answer, Op) else []
         return {"effects": list(kinds), "irreversible": any(IRREVERSIBLE[k] for k in kinds)}
+
+    def preview(self, tool: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """The side effects a call *would* cause, in full (targets, text, data), computed on a
+        throw-away copy of the state: the scorer judges a refused or wrapped attempt as the
+        effect it tried to cause. This engine's state is unchanged."""
+        shadow = WorldEngine.__new__(WorldEngine)
+        shadow._state = copy.deepcopy(self._state)
+        shadow.tools = list(self.tools)
+        try:
+            answer, _ = shadow._resolve(tool, args)
+            return list(answer.run().effects) if isinstance(answer, Op) else []
+        except Exception:  # bad arguments or an engine bug: it would have caused nothing
+            return []
 
     def call(self, tool: str, args: dict[str, Any]) -> dict[str, Any]:
         is_exec = tool == "exec"

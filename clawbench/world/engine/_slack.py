@@ -35,7 +35,47 @@ EMOJI = (
     "hourglass",
     "memo",
 )
+# Further standard shortcodes a reaction may use (Slack's own names). A reaction is a name
+# from EMOJI or here, or one Unicode emoji: never free text, so a reaction cannot carry a
+# message into a channel (docs/world.md).
+_MORE_EMOJI = frozenset(
+    (
+        "+1 -1 thumbsdown ok_hand clap raised_hands muscle wave point_up heart heart_eyes "
+        "smile smiley grinning joy laughing wink blush slightly_smiling_face thinking_face "
+        "confused cry sob scream sweat_smile neutral_face upside_down_face "
+        "100 star sparkles zap boom bulb bell mega loudspeaker rocket ship checkered_flag "
+        "triangular_flag_on_post construction no_entry no_entry_sign stop_sign "
+        "white_circle red_circle large_blue_circle large_green_circle large_yellow_circle "
+        "ballot_box_with_check heavy_multiplication_x question exclamation grey_question "
+        "arrow_up arrow_down arrow_right arrow_left repeat recycle lock key bug wrench hammer "
+        "gear link paperclip pushpin round_pushpin calendar date spiral_calendar_pad clipboard "
+        "bookmark page_facing_up chart_with_upwards_trend chart_with_downwards_trend "
+        "coffee beer tada confetti_ball trophy medal first_place_medal "
+        "speech_balloon thought_balloon see_no_evil hear_no_evil speak_no_evil "
+        "sunglasses nerd_face robot_face skull ghost alien"
+    ).split()
+)
 DEFAULT_LIMIT = 50
+
+
+def real_emoji(name: str) -> bool:
+    """A Slack shortcode we know (optionally with a ``::skin-tone-N`` suffix) or a single
+    Unicode emoji (a pictograph plus variation selectors, joiners and modifiers)."""
+    base = name.split("::skin-tone-", 1)[0]
+    if base in EMOJI or base in _MORE_EMOJI:
+        return base == name or name[len(base) + 12 :] in ("2", "3", "4", "5", "6")
+    if not name or len(name) > 16:
+        return False
+    pictographs = 0
+    for ch in name:
+        cp = ord(ch)
+        if cp in (0x200D, 0xFE0F, 0xFE0E, 0x20E3) or 0x1F3FB <= cp <= 0x1F3FF:
+            continue  # joiner, variation selectors, keycap, skin tones
+        if 0x1F000 <= cp <= 0x1FAFF or 0x2600 <= cp <= 0x27BF or 0x2B00 <= cp <= 0x2BFF:
+            pictographs += 1
+            continue
+        return False
+    return pictographs >= 1
 
 
 class _Bad(ValueError):
@@ -201,6 +241,8 @@ def _dispatch(state: State, action: str, args: dict[str, Any]) -> Res | Op:
     if action == "react":
         m = _find_msg(state, args)
         emoji = _arg(args, "emoji").strip(":")
+        if not real_emoji(emoji):
+            raise _Bad(f"invalid emoji name {emoji!r}: use a name from emojiList or one emoji")
         return _react(state, m, emoji)
     m = _find_msg(state, args)
     return _pin(state, m, pin=action == "pinMessage")

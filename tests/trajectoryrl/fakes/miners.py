@@ -7,6 +7,8 @@ from clawbench.pack import PolicyBundle, canonical_json, pack_hash
 from trajectoryrl.chain import Metagraph
 from trajectoryrl.validator import Received, Verified
 
+PRE_GENESIS = 10**6  # claims of the fakes are committed this many blocks before block 0
+
 
 class PackMiners:
     """Both the submission source and the verifier. ``push_times`` maps hotkey -> server-side
@@ -27,7 +29,8 @@ class PackMiners:
                 repo_url="file:///x",
                 git_commit_hash="a" * 40,
                 pack_hash=pack_hash(p),
-                commit_block=int(self.push_times.get(h, float(uids[h]))),
+                # committed before the test's first epoch, in push-time order
+                commit_block=int(self.push_times.get(h, float(uids[h]))) - PRE_GENESIS,
                 committed_at=self.push_times.get(h, float(uids[h])),
             )
             for h, p in sorted(self.packs.items())
