@@ -83,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_report)
     p = sub.add_parser(
         "compare",
-        help="two runs: score deltas with 95% intervals, checks that flipped, pack diff",
+        help="two runs: score deltas with 95%% intervals, checks that flipped, pack diff",
     )
     p.add_argument("run_a")
     p.add_argument("run_b")

@@ -14,6 +14,7 @@ from importlib import resources
 import jinja2
 
 from clawbench.report._compare import CompareView
+from clawbench.report._plots import final_by_scenario, paired_finals, tokens_vs_success
 from clawbench.report._run import RunData
 from clawbench.report._view import run_view
 
@@ -65,10 +66,17 @@ def _env() -> jinja2.Environment:
 
 def render_html(run: RunData, *, open_first: int = 1) -> str:
     """The report page for a run folder's data (see ``load_run``)."""
-    return _env().get_template("report.html.j2").render(run=run_view(run), open_first=open_first)
+    view = run_view(run)
+    plots = [final_by_scenario(view.episodes), tokens_vs_success(view.episodes)]
+    return (
+        _env().get_template("report.html.j2").render(run=view, open_first=open_first, plots=plots)
+    )
 
 
 def render_compare_html(cv: CompareView) -> str:
     """The comparison page: score deltas with intervals, per-seed finals, the checks that
     flipped on which seeds, and the diff of the two packs."""
-    return _env().get_template("compare.html.j2").render(cv=cv)
+    pairs = [
+        (r.scenario, r.seed, r.a, r.b) for r in cv.seed_rows if r.a is not None and r.b is not None
+    ]
+    return _env().get_template("compare.html.j2").render(cv=cv, plots=[paired_finals(pairs)])
