@@ -12,7 +12,8 @@ Every response shape is either read or refused with a typed ``ModelError`` (the 
 the run goes on): arguments as a JSON string or object, content as a string or content parts,
 missing/empty/duplicate call ids (replaced by ``cb_<turn>_<k>``), the legacy
 ``function_call``; a response without choices, ``message: null`` or a tool call without a
-function name is ``model_bad_response``. A response without usage gets estimated counts
+function name field is ``model_bad_response`` (an empty name is the model's: the loop refuses
+that call ``unknown_tool``). A response without usage gets estimated counts
 (``tokens_estimated``).
 """
 
@@ -421,7 +422,9 @@ class OpenAIModel:
         for k, tc in enumerate(raw):
             fn = _get(tc, "function")
             name = _get(fn, "name") if fn is not None else None
-            if not isinstance(name, str) or not name:
+            # A missing name is the server's broken shape; an empty one is what the model
+            # wrote (a pack can steer it there): a call the loop refuses as unknown_tool.
+            if not isinstance(name, str):
                 raise ModelResponseError(
                     f"model {self.model!r}: tool call {k} has no function name"
                 )

@@ -101,6 +101,18 @@ async def test_missing_usage_is_estimated_and_flagged() -> None:
     assert not real.usage.tokens_estimated and real.usage.total_tokens == 15
 
 
+async def test_an_empty_tool_name_is_the_models_call_refused_not_a_bad_response() -> None:
+    """Attack: a pack steering the model to write a tool call with an empty name made the
+    episode model_bad_response (our failure: retried, then carried over). The model wrote it:
+    the call is refused unknown_tool and the episode goes on."""
+    inst, pack = make_instance(), make_pack()
+    with FaultServer() as srv:
+        srv.queue(Reply(completion(None, tool_calls=[tc("a", name="")], usage=USAGE)))
+        traj = await run_episode(inst, pack, model(srv), LocalSandbox())
+    assert traj.termination is R.FINAL_ANSWER and not traj.termination.evaluator_failed
+    assert [c.refused for c in traj.tool_calls] == ["unknown_tool"]
+
+
 # --- shapes that end the episode with a typed error ---------------------------------------
 @pytest.mark.parametrize(
     ("reply", "needle"),
