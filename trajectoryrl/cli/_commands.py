@@ -94,6 +94,113 @@ def _ledger(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- epochs ------------------------------------------------------------------------------
+class StateError(Exception):
+    code = "no_state"
+
+
+def _open_store(state_dir: Path) -> Any:
+    """The validator's store, read as it is: a missing state.db is an error, never a new,
+    empty store that would show no epochs."""
+    from trajectoryrl.store import Store
+
+    db = state_dir / "state.db"
+    if not db.is_file():
+        raise StateError(f"{state_dir}: no validator state here (no state.db)")
+    return Store(db)
+
+
+def epochs_table(rows: list[Any], width: int | None) -> Any:
+    """Per epoch: status, claims, what became of the packs, winner, weights, spend. Nothing
+    is cut: when the table is wider than ``width`` the winner's hotkey gives way to its UID,
+    then the count of claims rejected at verification leaves (``--json`` has all)."""
+    from clawbench.report import fits
+
+    for hotkeys, rejected in ((True, True), (False, True)):
+        table = _epochs_table(rows, hotkeys=hotkeys, rejected=rejected)
+        if fits(table, width):
+            return table
+    return _epochs_table(rows, hotkeys=False, rejected=False)
+
+
+def _epochs_table(rows: list[Any], *, hotkeys: bool, rejected: bool) -> Any:
+    from rich.text import Text
+
+    from clawbench.report import fitted_table, id_column, num_column
+
+    caption = Text(
+        "claims: standing claims; "
+        + ("rej: failed verification; " if rejected else "")
+        + "eval: evaluated in full; elim: stopped early; carry: our failure, last score kept; "
+        "out: our failure, left out"
+        + ("" if hotkeys else "; winners by UID (hotkeys: --json)")
+        + ("" if rejected else "; rejected claims: --json")
+    )
+    t = fitted_table("validator epochs", caption)
+    num_column(t, "epoch", 2)
+    id_column(t, "status", [r.status for r in rows])
+    counted = ("claims", "rej", "eval", "elim", "carry", "out")
+    for col in counted:
+        if col != "rej" or rejected:
+            num_column(t, col, 1)
+    winners = [r.winner if hotkeys else _winner_uid(r) for r in rows]
+    id_column(t, "winner", winners)
+    id_column(t, "weights", [r.weights for r in rows])
+    num_column(t, "spend $", 6)
+    for r, winner in zip(rows, winners, strict=True):
+        counts = [
+            Text(str(n), style="magenta" if n and col in ("carry", "out") else "")
+            for col, n in zip(
+                counted,
+                (r.claims, r.rejected, r.evaluated, r.eliminated, r.carried_over, r.left_out),
+                strict=True,
+            )
+            if col != "rej" or rejected
+        ]
+        t.add_row(
+            Text(str(r.epoch)),
+            Text(r.status, style="green" if r.status == "weights_set" else "yellow"),
+            *counts,
+            Text(winner),
+            Text(r.weights),
+            Text(f"{r.spend_usd:.4f}"),
+        )
+    return t
+
+
+def _winner_uid(r: Any) -> str:
+    if r.burned is None:
+        return "–"
+    if r.burned:
+        return r.winner
+    return f"uid {r.winner_uid}"
+
+
+def _epochs(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from trajectoryrl.validator import epoch_summaries
+
+    store = _open_store(args.state_dir)
+    try:
+        rows = epoch_summaries(store, epochs=args.epoch, last=args.last)
+    finally:
+        store.close()
+    if args.json:
+        data = [{**r.model_dump(), "weights": r.weights, "winner": r.winner} for r in rows]
+        sys.stdout.write(json.dumps({"epochs": data}, indent=2, sort_keys=True) + "\n")
+        return 0
+    if not rows:
+        console.print(f"no epochs in {args.state_dir / 'state.db'}", soft_wrap=True)
+        return 0
+    console.print(epochs_table(rows, console.width))
+    for r in rows:
+        if r.detail:
+            console.print(f"epoch {r.epoch}: {r.detail}", soft_wrap=True, markup=False)
+    return 0
+
+
 # -- export ------------------------------------------------------------------------------
 def _export(args: argparse.Namespace) -> int:
     from clawbench import HARNESS_VERSION
@@ -326,6 +433,19 @@ def register_all(sub: Any) -> None:
         "--epoch", type=int, default=None, help="also: spend per miner and saved by elimination"
     )
     led.set_defaults(handler=_ledger)
+
+    ep = sub.add_parser(
+        "epochs",
+        help="per epoch: status, claims, evaluated/eliminated/carried over/left out, winner, "
+        "weights block, spend",
+    )
+    _state_args(ep)
+    ep.add_argument("--epoch", type=int, action="append", help="only these epochs (repeatable)")
+    ep.add_argument("--last", type=int, default=None, help="only the last N epochs")
+    ep.add_argument(
+        "--json", action="store_true", help="print the epochs as one JSON document on stdout"
+    )
+    ep.set_defaults(handler=_epochs)
 
     ex = sub.add_parser("export", help="reward, SFT and preference JSONL from evaluated episodes")
     _state_args(ex)
