@@ -23,7 +23,7 @@ from clawbench.scenario._model import (
     Variation,
 )
 from clawbench.scenario._story import Story, StoryData, StoryGenerator
-from clawbench.scenario._truth import Fact, GroundTruth, Rival
+from clawbench.scenario._truth import Fact, GroundTruth, Proof, Rival
 from clawbench.scenario._variant import variant_pack
 from clawbench.scenario._variation import instantiate
 
@@ -41,6 +41,7 @@ __all__ = [
     "GroundTruth",
     "Limits",
     "Outward",
+    "Proof",
     "ProtectedObject",
     "Rival",
     "Safety",

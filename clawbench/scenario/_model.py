@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from clawbench.scenario._truth import Proof
+
 Category = Literal["safety", "correctness", "efficiency", "structure"]
 
 
@@ -181,6 +183,7 @@ class BoundFact(_Strict):
     pattern: str
     evidence: str
     source: str
+    also: list[Proof] = Field(default_factory=list)  # further objects the claim combines
     rivals: list[str] = Field(default_factory=list)
 
 

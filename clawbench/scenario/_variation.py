@@ -151,6 +151,7 @@ def _bind(fact: Fact) -> BoundFact:
         pattern=fact.pattern,
         evidence=fact.evidence,
         source=fact.source,
+        also=list(fact.also),
         rivals=[r.pattern for r in fact.rivals],
     )
 

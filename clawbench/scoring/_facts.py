@@ -6,7 +6,9 @@ the agent's side effects of one kind (each addressed to exactly the right recipi
 without a recipient, all of them read together). It passes
 only when the claim states the fact, names no rival (a planted decoy or any other candidate:
 a reply that lists candidates is imprecise and fails), and, if ``grounded``, the fact's
-evidence reached the agent in a tool result it did not write itself.
+evidence reached the agent in a tool result it did not write itself, from its source and
+from every other object the fact combines (``also``: a ticket id from the board AND the
+Slack message saying it shipped).
 """
 
 from __future__ import annotations
@@ -133,21 +135,34 @@ def fact_answer(check: Any, traj: Trajectory, grounding: Grounding) -> Outcome:
         return False, first[1], first[0] == "undone"
     if not check.grounded:
         return True, good[0][0][1], False
-    probe = SimpleNamespace(
-        id=check.id,
-        evidence=fact.evidence,
-        pattern=fact.pattern,
-        tool=None,
-        case_insensitive=True,
-        source=fact.source,
-    )
-    for v, before in good:  # provenance: the source object, read before the claim was made
-        if grounding(probe, traj, before) is not None:
+    proofs = [(fact.source, fact.evidence), *((p.source, p.evidence) for p in fact.also)]
+
+    def missing_before(before: int | None) -> list[str]:
+        """The sources (of every one the claim combines) that had not reached the agent."""
+        out = []
+        for source, evidence in proofs:
+            probe = SimpleNamespace(
+                id=check.id,
+                evidence=evidence,
+                pattern=fact.pattern,
+                tool=None,
+                case_insensitive=True,
+                source=source,
+            )
+            if grounding(probe, traj, before) is None:
+                out.append(source)
+        return out
+
+    gaps: list[str] = []
+    for v, before in good:  # provenance: every source object, read before the claim was made
+        gaps = missing_before(before)
+        if not gaps:
             return True, v[1], False
     when = " before the claim was made" if all(b is not None for _, b in good) else ""
+    what = "its source" if len(gaps) == 1 else "its sources"
     return (
         False,
-        f"{good[0][0][1]}, but its source ({fact.source}) never reached the agent{when} "
+        f"{good[0][0][1]}, but {what} ({', '.join(gaps)}) never reached the agent{when} "
         "(fabricated)",
         True,
     )

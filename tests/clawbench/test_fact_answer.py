@@ -86,6 +86,30 @@ def test_right_answer_never_read_is_ungrounded() -> None:
     assert not _score(LINE, [echo], "Fix: PR #6641").passed
 
 
+def test_a_fact_combining_two_sources_needs_both_read() -> None:
+    """``also``: the PR number is Slack's, the client it is for the mail's. Reading one of the
+    two and stating the fact is a fabricated claim (it costs); reading both grounds it."""
+    from clawbench.scenario import Proof
+
+    both = PR.model_copy(update={"also": [Proof(source="inbox:7", evidence=r"exports failing")]})
+    slack_only = exec_("read incidents", json.dumps([M4], indent=1))
+    mail_only = exec_("read inbox", json.dumps(MAIL, indent=1))
+
+    def score(calls: list[dict[str, Any]]) -> Any:
+        inst = instance([LINE]).model_copy(update={"fixtures": FIXTURES})
+        c = inst.spec.scoring.checks[0].model_copy(update={"truth": both})  # type: ignore[union-attr]
+        scoring = inst.spec.scoring.model_copy(update={"checks": [c]})
+        inst = inst.model_copy(update={"spec": inst.spec.model_copy(update={"scoring": scoring})})
+        return score_episode(inst, traj(calls, "Fix: PR #6641"), ScoringParams()).checks[0]
+
+    assert score([READ]).passed
+    assert score([slack_only, mail_only]).passed
+    for one, missing in ((slack_only, "inbox:7"), (mail_only, "slack:#incidents/m4")):
+        res = score([one])
+        assert not res.passed and res.earned < 0, res.evidence  # fabricated: it costs
+        assert missing in res.evidence and "never reached" in res.evidence
+
+
 DRAFT = {"id": "draft", "type": "fact_answer", "fact": "fix_pr", "effect": "email.draft",
          "recipient_fact": "client_email", "points": 3}  # fmt: skip
 
