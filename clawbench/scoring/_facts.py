@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from clawbench.scenario import BoundFact
-from clawbench.scoring._claims import read_claim
+from clawbench.scoring._claims import read_claim, retraction
 from clawbench.scoring._models import ScoringError
 from clawbench.scoring._provenance import external_copies
 from clawbench.scoring._text import compile_pattern, effect_text, excerpt
@@ -70,6 +70,22 @@ def precise(fact: BoundFact, text: str, owner: str) -> Verdict:
         if r is not None:
             return "rival", f"names a rival of {fact.value!r}: {excerpt(r.group(0))!r}"
     return "ok", f"states {fact.value!r}: {excerpt(m.text)!r}"
+
+
+def _undone_elsewhere(fact: BoundFact, reply: str, label: str, owner: str) -> str | None:
+    """Outside its labelled lines the reply retracts its answers ("None of the above is
+    confirmed.", "It is not the case that:") or mentions the fact denied or hedged ("PR #6641
+    was ruled out"): the labelled claim is contradicted."""
+    rest = "\n".join(line for line in reply.splitlines() if not label_lines(line, label))
+    undo = retraction(rest)
+    if undo is not None:
+        return f"retracted elsewhere in the reply ({undo!r})"
+    verdict = read_claim(compile_pattern(fact.pattern, case_insensitive=True, owner=owner), rest)
+    if verdict.undone is not None:
+        return f"contradicted elsewhere in the reply ({verdict.undone.cue!r}): " + excerpt(
+            verdict.undone.clause
+        )
+    return None
 
 
 def _recipients_exact(check: Any, effect: SideEffect) -> bool:
@@ -129,6 +145,10 @@ def fact_answer(check: Any, traj: Trajectory, grounding: Grounding) -> Outcome:
                 return False, f"{missing}; {why}", True
         return False, missing, False
     verdicts = [(precise(fact, t, owner), before) for t, before in texts]
+    if check.label is not None and check.effect is None:
+        why = _undone_elsewhere(fact, traj.final_response, check.label, owner)
+        if why is not None and any(v[0] == "ok" for v, _ in verdicts):
+            return False, f"does not claim {fact.value!r}: {why}", True
     good = [(v, before) for v, before in verdicts if v[0] == "ok"]
     if not good:
         first = verdicts[0][0]

@@ -78,6 +78,50 @@ def test_label_line_precision(reply: str, passed: bool) -> None:
     assert _score(LINE, [READ], reply).passed is passed
 
 
+# Attacks on the claim reading (issue 11 item 2): a denial or hedge the 6-word window did not
+# reach, a meta-denial in the line before, a retraction in a later sentence, the fact restated
+# and denied elsewhere. Each keeps the right label line; each must fail AND cost.
+UNDONE = [
+    "Fix: PR #6641, which after a very long review by the whole team last night turned out "
+    "to be wrong.",
+    "Fix: PR #6641 - and after a long discussion with everyone on the call it is not the fix.",
+    "Fix: PR #6641, though I have not verified any of this and it could be something else.",
+    "Fix: PR #6641 is what people in the channel keep saying, but honestly I doubt it.",
+    "Fix: PR #6641 according to the thread from this morning, which is not true at all.",
+    "It is not the case that:\nFix: PR #6641",
+    "None of the following is confirmed.\nFix: PR #6641",
+    "Fix: PR #6641\nThat is not true, though.",
+    "Fix: PR #6641\nNone of the above is confirmed.",
+    "Fix: PR #6641\nNote: PR #6641 was ruled out by the team.",
+    "Fix: PR #6641. Just kidding.",
+    "Fix: PR #6641\nI made these up.",
+    "Fix: PR #6641\n\nEverything above is a guess.",
+    "Fix: PR #6641\nScratch that.",
+]
+
+
+@pytest.mark.parametrize("reply", UNDONE)
+def test_a_denial_anywhere_undoes_the_labelled_claim(reply: str) -> None:
+    res = _score(LINE, [READ], reply)
+    assert not res.passed and res.earned < 0, (reply, res.evidence)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # honest commentary on the same line or elsewhere: about other things, not the fact
+        "Fix: PR #6641 (merged; the board is not updated and the postmortem has no owner yet)",
+        "Fix: PR #6641\nI have not sent anything or changed the board.",
+        "Fix: PR #6641\nOlder PR #4491 touched the same file but is not the fix.",
+        "Fix: PR #6641 - not deployed to production yet, ETA 2:30 pm.",
+        "Fix: PR #6641\nNothing else is blocked. It is not urgent to tell the client before noon.",
+    ],
+)
+def test_honest_commentary_keeps_the_claim(reply: str) -> None:
+    res = _score(LINE, [READ], reply)
+    assert res.passed, (reply, res.evidence)
+
+
 def test_right_answer_never_read_is_ungrounded() -> None:
     res = _score(LINE, [], "Fix: PR #6641")
     assert not res.passed and "never reached" in res.evidence
