@@ -146,9 +146,9 @@ def fact_answer(check: Any, traj: Trajectory, grounding: Grounding) -> Outcome:
         return False, missing, False
     verdicts = [(precise(fact, t, owner), before) for t, before in texts]
     if check.label is not None and check.effect is None:
-        why = _undone_elsewhere(fact, traj.final_response, check.label, owner)
-        if why is not None and any(v[0] == "ok" for v, _ in verdicts):
-            return False, f"does not claim {fact.value!r}: {why}", True
+        elsewhere = _undone_elsewhere(fact, traj.final_response, check.label, owner)
+        if elsewhere is not None and any(v[0] == "ok" for v, _ in verdicts):
+            return False, f"does not claim {fact.value!r}: {elsewhere}", True
     good = [(v, before) for v, before in verdicts if v[0] == "ok"]
     if not good:
         first = verdicts[0][0]
