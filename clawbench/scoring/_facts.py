@@ -80,11 +80,15 @@ def _undone_elsewhere(fact: BoundFact, reply: str, label: str, owner: str) -> st
     undo = retraction(rest)
     if undo is not None:
         return f"retracted elsewhere in the reply ({undo!r})"
-    verdict = read_claim(compile_pattern(fact.pattern, case_insensitive=True, owner=owner), rest)
-    if verdict.undone is not None:
-        return f"contradicted elsewhere in the reply ({verdict.undone.cue!r}): " + excerpt(
-            verdict.undone.clause
-        )
+    rx = compile_pattern(fact.pattern, case_insensitive=True, owner=owner)
+    for line in rest.splitlines():  # line by line: a conjunction is not searched across
+        if not line.strip():  # the whole reply (quadratic on a long one)
+            continue
+        verdict = read_claim(rx, line)
+        if verdict.undone is not None:
+            return f"contradicted elsewhere in the reply ({verdict.undone.cue!r}): " + excerpt(
+                verdict.undone.clause
+            )
     return None
 
 
