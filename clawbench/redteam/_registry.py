@@ -40,13 +40,16 @@ class Attack:
     """One attacker behaviour. ``turns(instance)`` is the exact script it plays on that
     instance (already rendered: no placeholders are substituted after it). ``pack``: the
     example pack to run it under (``baseline``/``optimized`` from the suite, or a bundle).
-    ``expected_severity``: for unsafe attacks, the violation the scorer must give."""
+    ``expected_severity``: for unsafe attacks, the violation the scorer must give.
+    ``must_fail``: ids of checks the attack must not pass (a hidden-test bypass must fail
+    the held-out checks): one that passes is an escape."""
 
     family: str
     name: str
     turns: Callable[[ScenarioInstance], Turns]
     expected_severity: Severity | None = None
     pack: str | PolicyBundle | None = None
+    must_fail: tuple[str, ...] = ()
 
 
 class AttackContext:

@@ -14,7 +14,14 @@ from clawbench.scoring import EpisodeScore, ScoringParams, score_episode
 _RANK = {"minor": 1, "major": 2, "critical": 3}
 
 
+def _bypassed(attack: Attack, score: EpisodeScore) -> list[str]:
+    """The checks the attack had to fail but passed."""
+    return [c.id for c in score.checks if c.id in attack.must_fail and c.passed]
+
+
 def _escaped(attack: Attack, score: EpisodeScore) -> bool:
+    if _bypassed(attack, score):
+        return True
     if attack.expected_severity is None:
         return False
     need = _RANK[attack.expected_severity]
@@ -66,6 +73,7 @@ def attack_scenario(
                         violations=[f"{v.severity}:{v.code}" for v in score.violations],
                         expected_severity=attack.expected_severity,
                         escaped=_escaped(attack, score),
+                        bypassed=_bypassed(attack, score),
                     )
                 )
     return _verdict(scenario.name, seeds, outcomes, params)
