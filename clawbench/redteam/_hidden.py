@@ -159,7 +159,7 @@ def _attacks(ctx: AttackContext, inst: ScenarioInstance) -> dict[str, tuple[list
     }
 
 
-@attack_family("hidden_bypass")
+@attack_family("hidden_bypass", scenarios="real_shell")
 def hidden_bypass(ctx: AttackContext) -> Iterator[Attack]:
     """Real-shell scenarios: make the hidden checks pass without the fix (see module doc)."""
     if ctx.scenario.spec.real_workspace is None or not ctx.seeds:
