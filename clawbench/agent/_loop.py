@@ -39,6 +39,7 @@ from clawbench.agent._tokens import message_tokens
 from clawbench.agent._types import CallBudget, ModelClient
 from clawbench.errors import (
     ModelContextLengthError,
+    ModelConversationRejectedError,
     ModelDeadlineError,
     ModelError,
     SandboxError,
@@ -276,6 +277,10 @@ class _Episode:
                 )
             except (TimeoutError, ModelDeadlineError):
                 return R.WALL_TIME
+            except ModelConversationRejectedError as err:
+                # The endpoint takes a neutral conversation but not this one: the pack's.
+                self.errors.append(f"conversation_rejected: {err}")
+                return R.CONVERSATION_REJECTED
             except ModelContextLengthError as err:
                 # The conversation outgrew the model's window: it is the pack's context (its
                 # prompt and the output its agent asked for), so a limit hit, not our failure.

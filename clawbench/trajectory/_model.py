@@ -38,6 +38,9 @@ class TerminationReason(StrEnum):
     # The provider's content filter stopped the answer (finish_reason content_filter): the
     # pack's outcome, since the pack's text steered the model there.
     CONTENT_FILTER = "content_filter"
+    # The endpoint refused the episode's conversation but accepts a neutral one with the same
+    # settings (clawbench.errors.ModelConversationRejectedError): the pack's outcome.
+    CONVERSATION_REJECTED = "conversation_rejected"
     # Sandbox containment outcomes (the docker backend reports what the world process hit).
     SANDBOX_PIDS_LIMIT = "sandbox_pids_limit"
     SANDBOX_OOM = "sandbox_oom"
@@ -57,6 +60,7 @@ class TerminationReason(StrEnum):
             TerminationReason.WALL_TIME,
             TerminationReason.REPEATED_CALL,
             TerminationReason.CONTENT_FILTER,
+            TerminationReason.CONVERSATION_REJECTED,
         )
 
 
