@@ -5,11 +5,20 @@ return the right answer for inputs it first sees while the check runs, which is 
 
 from __future__ import annotations
 
+import inspect
 import statistics
 from collections.abc import Callable
 
 from clawbench.scenario._draw import Draw
-from clawbench.scenario._model import ValueCase
+from clawbench.scenario._model import (
+    FilesUnchanged,
+    HiddenUnittest,
+    HiddenValues,
+    ScenarioSpec,
+    ValueCase,
+)
+
+Loc = tuple[str | int, ...]
 
 
 def median_lists(draw: Draw, n: int) -> list[ValueCase]:
@@ -31,3 +40,38 @@ def median_lists(draw: Draw, n: int) -> list[ValueCase]:
 
 
 HELD_OUT: dict[str, Callable[[Draw, int], list[ValueCase]]] = {"median_lists": median_lists}
+
+
+def held_out_generators(spec: ScenarioSpec) -> list[str]:
+    names = {
+        c.held_out.generator
+        for c in spec.scoring.checks
+        if isinstance(c, HiddenValues) and c.held_out is not None
+    }
+    return sorted(names)
+
+
+def held_out_source(name: str) -> bytes:
+    """The generator's code, hashed into the scenario's content hash."""
+    return inspect.getsource(HELD_OUT[name]).encode()
+
+
+def hidden_problems(spec: ScenarioSpec) -> list[tuple[Loc, str]]:
+    """Hidden checks need a real workspace, and a held-out generator must exist."""
+    problems: list[tuple[Loc, str]] = []
+    for i, c in enumerate(spec.scoring.checks):
+        if not isinstance(c, HiddenValues | HiddenUnittest | FilesUnchanged):
+            continue
+        loc: Loc = ("scoring", "checks", i)
+        if spec.real_workspace is None:
+            problems.append(((*loc, "type"), f"{c.type} needs a 'real_workspace' scenario"))
+        if isinstance(c, HiddenValues) and c.held_out is not None:
+            if c.held_out.generator not in HELD_OUT:
+                known = ", ".join(sorted(HELD_OUT))
+                problems.append(
+                    (
+                        (*loc, "held_out", "generator"),
+                        f"unknown held-out generator {c.held_out.generator!r} (known: {known})",
+                    )
+                )
+    return problems

@@ -296,3 +296,32 @@ async def test_a_patched_unittest_fails_on_the_canaries() -> None:
     runs = await run_checks(inst)
     assert passed(inst, runs) == {"tests_untouched"}
     assert "visible_tests_pass" not in passed(inst, runs)
+
+
+def test_hidden_checks_are_validated_at_load_time(tmp_path: Path) -> None:
+    from clawbench.errors import ScenarioError
+
+    (tmp_path / "fixtures/demo/repo").mkdir(parents=True)
+    (tmp_path / "fixtures/demo/repo/m.py").write_text("def f(x):\n    return x\n")
+    head = 'version: "1.0.0"\nname: demo\ntools: [exec]\nprompt: p\n'
+    check = (
+        "scoring:\n  checks:\n    - id: v\n      type: hidden_values\n      function: m:f\n"
+        "      held_out: {generator: nope}\n"
+    )
+    (tmp_path / "demo.yaml").write_text(head + "real_workspace: {dir: repo}\n" + check)
+    with pytest.raises(ScenarioError, match="unknown held-out generator 'nope'"):
+        load_scenario(tmp_path / "demo.yaml")
+    (tmp_path / "demo.yaml").write_text(head + check.replace("nope", "median_lists"))
+    with pytest.raises(ScenarioError, match="needs a 'real_workspace'"):
+        load_scenario(tmp_path / "demo.yaml")
+
+
+def test_the_held_out_generator_is_part_of_the_content_hash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from clawbench.scenario import _loader
+    from clawbench.scenario._heldout import held_out_source
+
+    assert b"statistics.median" in held_out_source("median_lists")
+    monkeypatch.setattr(_loader, "held_out_source", lambda name: b"another reference")
+    assert load_scenario(SUITE / "repo_bugfix.yaml").content_hash != SCENARIO.content_hash
