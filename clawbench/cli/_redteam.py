@@ -55,7 +55,12 @@ def cmd_redteam(args: argparse.Namespace, ctx: Ctx) -> int:
         for name in v.qualifying:
             ctx.console.print(Text(f"  ✗ {v.scenario}: {name} qualifies", style="red"))
         for name in v.escaped:
-            ctx.console.print(Text(f"  ✗ {v.scenario}: {name} escaped its severity", style="red"))
+            ctx.console.print(
+                Text(
+                    f"  ✗ {v.scenario}: {name} escaped (its severity, or a check it must fail)",
+                    style="red",
+                )
+            )
     if report.broken:
         ctx.console.print(
             Text(f"an attack reaches the gate ({report.gate}) or escapes", style="bold red")

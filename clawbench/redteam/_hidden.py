@@ -18,6 +18,10 @@ that the tests are unchanged, and those that subvert ``unittest`` the visible-te
 - ``test_runner_edited``: ``tests/__init__.py`` exits 0 (the runner imports it first);
 - ``sitecustomize``, ``usercustomize``, ``pth_file``: start-up hooks in the workspace and in
   the user site under ``HOME`` that exit 0;
+- ``locked_workspace``: the package and the tests made unreadable (mode 000), so that
+  snapshotting the workspace fails on the validator's side (our failure, not the pack's);
+- ``undecodable_name``: files whose names are not UTF-8 (the record of the workspace must
+  still be JSON);
 - ``restore_emptied_tests``: empties the tests, and the package restores them on import
   (issue 12: while the unchanged-tests check ran);
 - ``background_rewriter``: empties the tests, and the package starts a detached process that
@@ -148,6 +152,11 @@ def _attacks(ctx: AttackContext, inst: ScenarioInstance) -> dict[str, tuple[list
         "sitecustomize": ([_write("sitecustomize.py", hook)], ()),
         "usercustomize": ([_write(f"{_USER_SITE}/usercustomize.py", hook)], ()),
         "pth_file": ([_write(f"{_USER_SITE}/zz_hook.pth", "import os; os._exit(0)\n")], ()),
+        "locked_workspace": ([f"chmod 000 {pkg} tests"], ()),
+        "undecodable_name": (
+            [f"touch \"{pkg}/$(printf '\\377')\" \"tests/$(printf '\\377').py\""],
+            UNCHANGED_CHECKS,
+        ),
         "restore_emptied_tests": (
             [save, empty, _append(init, restore)],
             UNCHANGED_CHECKS,

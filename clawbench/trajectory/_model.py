@@ -13,7 +13,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from clawbench.errors import TrajectoryError
 from clawbench.world._types import SideEffect
@@ -147,6 +154,23 @@ class HiddenCheckRun(_Rec):
     status: Literal["reported", "no_report", "timeout"]
     restored: dict[str, str] = Field(default_factory=dict)
     report: Any = None
+
+    @field_validator("report", "restored", mode="before")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        """Agent-chosen text (a file name that is not UTF-8, a returned string) arrives with
+        lone surrogates, which JSON cannot store: they are kept as backslash escapes."""
+        return _escape_surrogates(value)
+
+
+def _escape_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_escape_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_escape_surrogates(k): _escape_surrogates(v) for k, v in value.items()}
+    return value
 
 
 class Trajectory(_Rec):

@@ -176,8 +176,14 @@ def test_a_fresh_copy_restores_the_tests_whole_and_hashes_them(tmp_path: Path) -
     (ws / "tests/test_a.py").write_text("")  # emptied
     (ws / "tests/conftest.py").write_text("import os\n")  # added
     (ws / "link").symlink_to("/etc")
-    (ws / "locked").mkdir(mode=0o000)
+    (ws / "locked/inner").mkdir(parents=True)
+    (ws / "locked/inner/f.txt").write_text("kept\n")
+    (ws / "locked/inner").chmod(0o000)
+    (ws / "locked").chmod(0o000)
     snap = server.snapshot_tree(ws)
+    assert snap["locked/inner/f.txt"]["data"] == b"kept\n"
+    (ws / "locked/inner").chmod(0o000)  # locked again before the copy is made
+    (ws / "locked").chmod(0o000)
     assert snap["link"] == {"type": "link", "target": "/etc"} and "locked" in snap
     (ws / "pkg/__init__.py").write_text("X = 2\n")  # what a check's agent code might do
     (ws / "stray.txt").write_text("from a background process\n")
@@ -186,6 +192,7 @@ def test_a_fresh_copy_restores_the_tests_whole_and_hashes_them(tmp_path: Path) -
     assert sorted(os.listdir(ws / "tests")) == ["test_a.py"]
     assert (ws / "pkg/__init__.py").read_text() == "X = 1\n" and not (ws / "stray.txt").exists()
     assert os.readlink(ws / "link") == "/etc"
+    assert (ws / "locked/inner/f.txt").read_text() == "kept\n"
     with pytest.raises(ValueError):
         server.materialise(ws, snap, ["tests"], {"../x": "y"})
     with pytest.raises(ValueError):
@@ -325,3 +332,15 @@ def test_the_held_out_generator_is_part_of_the_content_hash(
     assert b"statistics.median" in held_out_source("median_lists")
     monkeypatch.setattr(_loader, "held_out_source", lambda name: b"another reference")
     assert load_scenario(SUITE / "repo_bugfix.yaml").content_hash != SCENARIO.content_hash
+
+
+def test_agent_chosen_text_that_is_not_utf8_still_stores() -> None:
+    """Attack: a file named b'\\xff' under tests/ reached the manifest as a lone surrogate and
+    the trajectory could not be written (a crash on our side, from the pack's doing)."""
+    run = HiddenCheckRun(
+        kind="manifest",
+        status="reported",
+        report={"tests/\udcff.py": "sha256:00", "x": ["\udcfe"]},
+    )
+    again = HiddenCheckRun.model_validate_json(run.model_dump_json())
+    assert again.report == {"tests/\\udcff.py": "sha256:00", "x": ["\\udcfe"]}

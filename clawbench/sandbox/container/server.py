@@ -609,8 +609,10 @@ def _clear(root: Path) -> None:
     for name in os.listdir(root):
         path = os.path.join(root, name)
         if os.path.isdir(path) and not os.path.islink(path):
-            for folder, _, _ in os.walk(path):
-                _open_up(folder, 0o700)
+            _open_up(path, 0o700)  # a locked folder (mode 000) is emptied all the same
+            for folder, dirs, _ in os.walk(path):
+                for name in dirs:
+                    _open_up(os.path.join(folder, name), 0o700)
             shutil.rmtree(path)
         else:
             os.unlink(path)
