@@ -20,6 +20,8 @@ that the tests are unchanged, and those that subvert ``unittest`` the visible-te
   the user site under ``HOME`` that exit 0;
 - ``locked_workspace``: the package and the tests made unreadable (mode 000), so that
   snapshotting the workspace fails on the validator's side (our failure, not the pack's);
+- ``full_workspace``: deletes the tests and fills the workspace to its size limit, so the
+  restored tests no longer fit (a crash there would be our failure);
 - ``undecodable_name``: files whose names are not UTF-8 (the record of the workspace must
   still be JSON);
 - ``restore_emptied_tests``: empties the tests, and the package restores them on import
@@ -153,6 +155,10 @@ def _attacks(ctx: AttackContext, inst: ScenarioInstance) -> dict[str, tuple[list
         "usercustomize": ([_write(f"{_USER_SITE}/usercustomize.py", hook)], ()),
         "pth_file": ([_write(f"{_USER_SITE}/zz_hook.pth", "import os; os._exit(0)\n")], ()),
         "locked_workspace": ([f"chmod 000 {pkg} tests"], ()),
+        "full_workspace": (
+            ["rm -rf tests; head -c 200000000 /dev/zero > zz_fill 2>/dev/null; true"],
+            UNCHANGED_CHECKS,
+        ),
         "undecodable_name": (
             [f"touch \"{pkg}/$(printf '\\377')\" \"tests/$(printf '\\377').py\""],
             UNCHANGED_CHECKS,

@@ -30,7 +30,7 @@ class HiddenRequest(BaseModel):
     "unittest" (a check program on a fresh copy of the final workspace with every path under
     ``restore_roots`` replaced by ``restore``, the scenario's own files). ``spec`` is the
     program's input; expected values never go in it. The answer is ``{"status": "reported" |
-    "no_report" | "timeout", "restored": {path: sha256 as written}, "report": ...}``."""
+    "no_report" | "timeout" | "not_restored", "restored": {path: sha256 as written}, "report": ...}``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

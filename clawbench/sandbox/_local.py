@@ -123,6 +123,8 @@ class _LocalSession:
             )
         except ValueError as exc:
             raise SandboxError(str(exc), code="bad_workspace_path") from None
+        except OSError:
+            return {"status": "not_restored", "restored": {}, "report": None}
         program = _server.VALUES_PROGRAM if request.kind == "values" else _server.UNITTEST_PROGRAM
         stdin = json.dumps({**request.spec, "workspace": str(root)}).encode()
         code, out = await self._spawn(

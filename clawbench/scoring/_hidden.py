@@ -42,6 +42,8 @@ def _run_problem(run: HiddenCheckRun | None, instance: ScenarioInstance) -> str 
         return "not run"
     if run.status == "timeout":
         return "overran its deadline (the pack's code ran in it)"
+    if run.status == "not_restored":
+        return "no fresh copy of the workspace could be written (the agent filled it)"
     if run.status != "reported" or not isinstance(run.report, dict):
         return "no report: the check program did not finish (the agent's code ended it)"
     if run.kind != "manifest":

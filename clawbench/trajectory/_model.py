@@ -146,12 +146,13 @@ class HiddenCheckRun(_Rec):
     """What one hidden check computed after the episode (real-shell scenarios). ``status``:
     ``reported`` (``report`` holds the check program's values, or the workspace manifest),
     ``no_report`` (the program died before reporting: the agent's code exited it), or
-    ``timeout`` (it overran its deadline). ``restored``: the sha256 of each scenario file
+    ``timeout`` (it overran its deadline), or ``not_restored`` (no fresh copy could be
+    written: the agent filled the workspace). ``restored``: the sha256 of each scenario file
     written into the fresh copy, read back before anything ran. The scorer compares all of it
     with what the instance holds; nothing here is trusted on its own."""
 
     kind: Literal["manifest", "values", "unittest"]
-    status: Literal["reported", "no_report", "timeout"]
+    status: Literal["reported", "no_report", "timeout", "not_restored"]
     restored: dict[str, str] = Field(default_factory=dict)
     report: Any = None
 

@@ -245,6 +245,8 @@ class Server:
             restored = materialise(self._workspace, self._snapshot, roots, files)
         except ValueError as exc:
             raise ProtocolError("bad_workspace_path", str(exc)) from None
+        except OSError:  # the agent filled the workspace: no fresh copy, a failed check
+            return {"status": "not_restored", "restored": {}, "report": None}
         program = VALUES_PROGRAM if kind == "values" else UNITTEST_PROGRAM
         stdin = json.dumps({**spec, "workspace": str(self._workspace)}).encode()
         argv = ["python3", "-I", "-B", "-c", program]
