@@ -157,3 +157,29 @@ async def test_a_process_started_in_one_check_cannot_touch_the_next(sandbox_imag
     finally:
         assert sb.containers() == []
         sb.close()
+
+
+@pytest.mark.docker
+async def test_a_verify_command_after_hidden_checks_sees_the_agents_final_state(
+    sandbox_image: str,
+) -> None:
+    init = "open('left_by_check', 'w').write('x')\ndef f(_):\n    return 1\n"
+    sb = DockerSandbox(sandbox_image, wall_time_s=60)
+    inst = _instance(init)
+    try:
+        async with sb.session(inst) as s:
+            await s.call("exec", {"command": "echo final > mine.txt && rm tests/test_textkit.py"})
+            answer = await s.check(_values(inst, "textkit:f"))
+            codes = [
+                await s.verify(c, 10)
+                for c in (
+                    "test -f mine.txt",
+                    "test -f left_by_check",
+                    "test -f tests/test_textkit.py",
+                )
+            ]
+        assert answer["report"]["results"] == [{"value": 1}]
+        assert codes == [0, 1, 1]  # the agent's state: its file, no check leftovers, tests gone
+    finally:
+        assert sb.containers() == []
+        sb.close()

@@ -211,7 +211,10 @@ class Server:
             timeout = _positive(req.get("timeout_s", 60.0), "timeout_s")
             if self._snapshot is not None:  # after a hidden check: the final state again
                 self._sweep()
-                materialise(self._workspace, self._snapshot, [], {})
+                try:
+                    materialise(self._workspace, self._snapshot, [], {})
+                except OSError:  # the agent filled the workspace
+                    return {"exit_code": 125}
             code, _, _ = self._run(_str(req, "command"), timeout)
             return {"exit_code": code}
         if op == "check":
