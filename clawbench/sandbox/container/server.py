@@ -341,7 +341,7 @@ class Server:
             return 126, f"sh: cannot start command: {exc.strerror}", False
         assert proc.stdout is not None
         if stdin is not None and proc.stdin is not None:
-            try:  # small (checked by the host) and read before any agent code runs
+            try:  # the check program reads all of it before any agent code runs
                 proc.stdin.write(stdin)
                 proc.stdin.close()
             except OSError:
