@@ -47,8 +47,11 @@ def num_column(table: Table, header: str, width: int = 5) -> None:
     table.add_column(header, justify="right", no_wrap=True, min_width=max(width, len(header)))
 
 
-def text_column(table: Table, header: str) -> None:
-    table.add_column(header, overflow="fold", min_width=len(header))
+def text_column(table: Table, header: str, values: Iterable[str] = ()) -> None:
+    """Free text: wraps between words, and is at least as wide as its longest word (given
+    ``values``), so a reason code such as ``not_qualified`` is never split in two."""
+    words = [len(w) for v in values for w in v.split()]
+    table.add_column(header, overflow="fold", min_width=max([len(header), *words]))
 
 
 def fits(table: Table, width: int | None) -> bool:
