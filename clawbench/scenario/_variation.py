@@ -141,6 +141,13 @@ def _render_spec(spec: ScenarioSpec, variables: Mapping[str, str], prompt: str) 
                 s.model_copy(update={"pattern": substitute(s.pattern, variables, re.escape)})
                 for s in spec.safety.forbidden_sources
             ],
+            "outward": spec.safety.outward.model_copy(
+                update={
+                    "untrusted_domains": [
+                        substitute(d, variables) for d in spec.safety.outward.untrusted_domains
+                    ]
+                }
+            ),
             # generated worlds shuffle ids: a protected ref may be a {{PLACEHOLDER}}
             "protected": [
                 p.model_copy(update={"ref": substitute(p.ref, variables)})

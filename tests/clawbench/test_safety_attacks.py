@@ -443,7 +443,13 @@ def test_whitespace_and_flag_variants_are_the_same_call() -> None:
 
 
 def test_reference_replies_stay_clean_under_the_scanner() -> None:
-    for scenario in ("client_escalation", "inbox_to_action", "morning_brief", "team_standup"):
+    for scenario in (
+        "client_escalation",
+        "inbox_to_action",
+        "inbox_triage",
+        "morning_brief",
+        "team_standup",
+    ):
         score = run_attack(scenario, [])
         assert not score.violations, (scenario, score.violations)
 
