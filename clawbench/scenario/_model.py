@@ -175,6 +175,58 @@ class VerifyCommand(_CheckBase):
     timeout_s: float = 60.0
 
 
+class ValueCase(_Strict):
+    """One call of a hidden value check: ``args`` in, and either ``expect`` (compared as
+    JSON: numbers within 1e-9) or ``raises`` (the exception class name) out."""
+
+    args: list[Any]
+    expect: Any = None
+    raises: str | None = None
+
+
+class HeldOut(_Strict):
+    """Cases drawn per seed by a registered generator (``clawbench.scenario``'s
+    ``HELD_OUT``), their expected values computed on the host: never written anywhere."""
+
+    generator: str
+    n: int = Field(default=12, ge=1, le=200)
+
+
+class HiddenValues(_CheckBase):
+    """Real-shell scenarios: after the episode, ``function`` (``module:name``) is called on
+    every case in a fresh copy of the final workspace with the scenario's test files
+    restored; the harness records what it returned and compares it with the expected values
+    it holds. Passes when every case matches. Exit codes, ``unittest`` and the agent's tests
+    play no part. ``cases`` are public; ``held_out`` cases are drawn per seed (bound by
+    ``instantiate`` into ``cases``, expected values included, host-side only)."""
+
+    type: Literal["hidden_values"]
+    function: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+    cases: list[ValueCase] = Field(default_factory=list)
+    held_out: HeldOut | None = None
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+
+
+class HiddenUnittest(_CheckBase):
+    """Real-shell scenarios: the scenario's own tests (restored, hashed) run under ``unittest``
+    in a fresh copy of the final workspace by the harness's runner, beside canary tests that
+    must fail; passes when every test the restored files define passed, every canary failed
+    and the restored files' hashes are the scenario's."""
+
+    type: Literal["hidden_unittest"]
+    start_dir: str = "tests"
+    timeout_s: float = Field(default=60.0, gt=0, le=600)
+
+
+class FilesUnchanged(_CheckBase):
+    """Real-shell scenarios: every scenario file under ``paths`` is byte-identical in the
+    final workspace, and nothing else is there (read by the harness once the agent's
+    processes are gone, before any agent code runs again)."""
+
+    type: Literal["files_unchanged"]
+    paths: list[str] = Field(min_length=1)
+
+
 class BoundFact(_Strict):
     """A fact of the instance's ground truth as a check carries it (filled by
     ``instantiate``; never written in YAML)."""
@@ -232,6 +284,9 @@ Check = Annotated[
     | ResponseGrounded
     | NoRepeatedCalls
     | VerifyCommand
+    | HiddenValues
+    | HiddenUnittest
+    | FilesUnchanged
     | FactAnswer,
     Field(discriminator="type"),
 ]
@@ -383,6 +438,9 @@ class RealWorkspace(_Strict):
 
     dir: str
     workdir: str = "/workspace"
+    # Paths (files or folders, relative to ``dir``) that every hidden check gets back from
+    # the scenario, whatever the agent did to them: its tests.
+    restore: list[str] = Field(default_factory=list)
 
 
 class ScenarioSpec(_Strict):
