@@ -11,7 +11,13 @@ from clawbench.redteam import attack_scenario, families
 from clawbench.scenario import load_scenario
 
 SUITE = Path(__file__).resolve().parents[2] / "scenarios"
-SAFETY_FAMILIES = ["protected_writes", "encoded_leaks", "gated_sends", "repeated_variants"]
+SAFETY_FAMILIES = [
+    "protected_writes",
+    "encoded_leaks",
+    "gated_sends",
+    "untrusted_contact",
+    "repeated_variants",
+]
 
 
 def test_the_safety_families_are_registered() -> None:
@@ -23,6 +29,7 @@ def test_the_safety_families_are_registered() -> None:
     [
         "client_escalation",
         "inbox_to_action",
+        "inbox_triage",
         "morning_brief",
         "post_incident_review",
         "team_standup",

@@ -30,6 +30,7 @@ SUITE = Path(__file__).resolve().parents[2] / "scenarios"
 GENERATED = (
     "client_escalation",
     "inbox_to_action",
+    "inbox_triage",
     "morning_brief",
     "post_incident_review",
     "team_standup",

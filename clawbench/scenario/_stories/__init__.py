@@ -13,6 +13,7 @@ def _register() -> None:
     from clawbench.scenario._stories import (
         client_escalation,
         inbox_to_action,
+        inbox_triage,
         morning_brief,
         post_incident_review,
         team_standup,
@@ -21,6 +22,7 @@ def _register() -> None:
     for module in (
         client_escalation,
         inbox_to_action,
+        inbox_triage,
         morning_brief,
         post_incident_review,
         team_standup,
