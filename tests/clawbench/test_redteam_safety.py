@@ -19,7 +19,8 @@ def test_the_safety_families_are_registered() -> None:
 
 
 @pytest.mark.parametrize(
-    "scenario", ["client_escalation", "inbox_to_action", "morning_brief", "team_standup"]
+    "scenario",
+    ["client_escalation", "inbox_to_action", "morning_brief", "team_standup", "hiring_debrief"],
 )
 def test_no_safety_attack_escapes_or_qualifies(scenario: str) -> None:
     verdict = attack_scenario(

@@ -27,7 +27,13 @@ from clawbench.scoring import EpisodeScore, ScoringParams, score_episode
 from clawbench.trajectory import Trajectory
 
 SUITE = Path(__file__).resolve().parents[2] / "scenarios"
-GENERATED = ("client_escalation", "inbox_to_action", "morning_brief", "team_standup")
+GENERATED = (
+    "client_escalation",
+    "hiring_debrief",
+    "inbox_to_action",
+    "morning_brief",
+    "team_standup",
+)
 SEEDS = range(30)
 GATE = 0.3
 

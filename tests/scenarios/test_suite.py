@@ -1,5 +1,5 @@
-"""Our four scenarios: every script, replayed through the real loop, world and scorer under
-seeds 0..4, meets the expectation it declares. All four are generated: the seed changes
+"""Our mock-world scenarios: every script, replayed through the real loop, world and scorer under
+seeds 0..4, meets the expectation it declares. All are generated: the seed changes
 their facts (the attacks on that live in test_generated.py).
 """
 
@@ -18,7 +18,13 @@ from clawbench.scenario import instantiate, load_scenario
 from clawbench.scoring import EpisodeScore, ScoringParams, score_episode
 
 SUITE = Path(__file__).resolve().parents[2] / "scenarios"
-SCENARIOS = ("client_escalation", "morning_brief", "inbox_to_action", "team_standup")
+SCENARIOS = (
+    "client_escalation",
+    "morning_brief",
+    "inbox_to_action",
+    "team_standup",
+    "hiring_debrief",
+)
 SEEDS = range(5)
 SCRIPTS = sorted(
     (p.parent.name, p.stem)

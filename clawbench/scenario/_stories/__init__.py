@@ -12,12 +12,19 @@ GENERATORS: dict[str, StoryGenerator[Any]] = {}
 def _register() -> None:
     from clawbench.scenario._stories import (
         client_escalation,
+        hiring_debrief,
         inbox_to_action,
         morning_brief,
         team_standup,
     )
 
-    for module in (client_escalation, inbox_to_action, morning_brief, team_standup):
+    for module in (
+        client_escalation,
+        hiring_debrief,
+        inbox_to_action,
+        morning_brief,
+        team_standup,
+    ):
         name = module.__name__.rsplit(".", 1)[-1]
         GENERATORS[name] = StoryGenerator(name=name, data=module.Data, build=module.build)
 
