@@ -53,6 +53,15 @@ class ModelContextLengthError(ModelError):
     code = "model_context_length"
 
 
+class ModelConversationRejectedError(ModelError):
+    """The endpoint refused this conversation (a 400/413/422 that is not about its length)
+    while it accepts a neutral request with the same model, settings and tools: what the pack
+    and its agent put in the conversation caused it, so it is the pack's outcome. Without this
+    a pack could make its bad episodes vanish as our failure (an incumbent keeping its score)."""
+
+    code = "model_conversation_rejected"
+
+
 class ModelDeadlineError(ModelError):
     """The call was cut short because the episode's wall time ran out while it was in flight
     (the per-call deadline never outlives the episode)."""

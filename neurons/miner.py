@@ -280,7 +280,9 @@ async def _commit(args: argparse.Namespace, wallet: Any, chain: Any, current: An
 
 
 async def _serve(args: argparse.Namespace, wallet: Any, chain: Any, current: Any) -> None:
-    from trajectoryrl.miner import AccessPolicy, MinerServer
+    from trajectoryrl.miner import AccessPolicy, MinerServer, raise_fd_limit
+
+    raise_fd_limit()  # idle connections from a flood must not run us out of descriptors
 
     policy = AccessPolicy(
         min_stake=args.min_stake,

@@ -26,6 +26,7 @@ offered), ``bad_arguments`` (not a JSON object), ``limit`` again for the pack's
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,8 +35,16 @@ from typing import Any
 
 from clawbench import HARNESS_VERSION
 from clawbench.agent._prompt import build_system_prompt
+from clawbench.agent._tokens import message_tokens
 from clawbench.agent._types import CallBudget, ModelClient
-from clawbench.errors import ModelDeadlineError, ModelError, SandboxError, ScenarioError
+from clawbench.errors import (
+    ModelContextLengthError,
+    ModelConversationRejectedError,
+    ModelDeadlineError,
+    ModelError,
+    SandboxError,
+    ScenarioError,
+)
 from clawbench.pack import PolicyBundle
 from clawbench.pack import pack_hash as compute_pack_hash
 from clawbench.sandbox._base import Sandbox, SandboxSession, SandboxTerminated
@@ -53,6 +62,70 @@ from clawbench.trajectory import (
 from clawbench.world import KNOWN_TOOLS, tool_schemas
 
 R = TerminationReason
+
+# One tool answer may add at most this many characters to the conversation; the rest is cut
+# with a visible marker. A pack whose agent asks for megabytes (3000 message ids in one read)
+# fills its own context, never the validator's budget or the endpoint's limit.
+MAX_TOOL_OUTPUT_CHARS = 32_000
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _clean(text: str) -> str:
+    """Text that can be written as UTF-8: lone surrogates (which JSON escapes can carry)
+    become U+FFFD, so no record, request or sandbox message fails to encode."""
+    if _encodable(text):
+        return text
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _unencodable_call(call: ToolCallRequest) -> ToolCallRequest | None:
+    """The call, made safe, when its name or arguments cannot be encoded (a lone surrogate):
+    the arguments are kept as ASCII-escaped JSON in ``raw_arguments`` and refused as
+    ``bad_arguments`` like any arguments a command cannot take. None when the call is fine."""
+    args_text = json.dumps(call.arguments, ensure_ascii=False)
+    if _encodable(call.name + call.id + call.raw_arguments):
+        if _encodable(args_text):
+            return None
+    elif _encodable(args_text):  # only the id or name: keep the usable arguments
+        return call.model_copy(
+            update={
+                "id": _clean(call.id),
+                "name": _clean(call.name),
+                "raw_arguments": _clean(call.raw_arguments),
+            }
+        )
+    raw = call.raw_arguments or json.dumps(call.arguments, ensure_ascii=True)
+    return ToolCallRequest(
+        id=_clean(call.id), name=_clean(call.name), arguments={}, raw_arguments=_clean(raw)
+    )
+
+
+_NOT_UNICODE = "text that is not valid Unicode (a lone surrogate)"
+
+
+def _why_unusable(raw: str) -> str:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return "invalid JSON"
+    return _NOT_UNICODE if isinstance(value, dict) else "invalid JSON"
+
+
+def cap_output(text: str, limit: int = MAX_TOOL_OUTPUT_CHARS) -> str:
+    """A tool answer as the model sees it: at most ``limit`` characters plus a marker."""
+    text = _clean(text)
+    if len(text) <= limit:
+        return text
+    return text[:limit] + (
+        f"\n[output truncated by the harness: {limit} of {len(text)} characters shown]"
+    )
 
 
 @dataclass(frozen=True)
@@ -110,6 +183,8 @@ def _gate_message(reason: str, tool: str, detail: str) -> str:
     if reason == "limit":
         return f"NOT EXECUTED: {detail}."
     if reason == "bad_arguments":
+        if detail == _NOT_UNICODE:
+            return f"NOT EXECUTED: the arguments of this {tool} call contain {detail}."
         return f"NOT EXECUTED: the arguments of this {tool} call are not a JSON object ({detail})."
     return f"NOT EXECUTED: tool {tool!r} is not available ({detail})."
 
@@ -123,6 +198,7 @@ class _Episode:
         lim: EffectiveLimits,
         tools: list[str],
         clock: Callable[[], float],
+        context_tokens: int | None = None,
     ) -> None:
         self.instance = instance
         self.pack = pack
@@ -141,6 +217,8 @@ class _Episode:
         self.final = ""
         self.errors: list[str] = []
         self.repeats: dict[str, int] = {}
+        self._msg_tokens: list[int] = []  # estimated tokens of each message, in order
+        self.context_tokens = context_tokens
         safety = instance.spec.safety
         gates = [(g.tool, g.effect) for g in safety.approval_gates]
         gates += [(g.tool, g.effect) for g in pack.approval_gates]
@@ -154,6 +232,26 @@ class _Episode:
     def _tokens(self) -> int:
         return sum(u.total_tokens for u in self.usage)
 
+    def _prompt_overflow(self) -> str:
+        """Why the next request cannot be sent ("" when it can): its prompt alone would pass
+        the episode's token budget or the model's context window. Checked before each call,
+        so the pack's context growth ends its episode as a limit hit instead of an endpoint
+        error on every episode."""
+        while len(self._msg_tokens) < len(self.messages):
+            self._msg_tokens.append(message_tokens(self.messages[len(self._msg_tokens)]))
+        prompt = sum(self._msg_tokens)
+        if self._tokens() + prompt > self.lim.max_tokens:
+            return (
+                f"token_limit: the next prompt (~{prompt} tokens) would pass the "
+                f"episode's token limit ({self._tokens()} of {self.lim.max_tokens} used)"
+            )
+        if self.context_tokens is not None and prompt > self.context_tokens:
+            return (
+                f"context_overflow: the next prompt (~{prompt} tokens) exceeds the model's "
+                f"context window of {self.context_tokens} tokens"
+            )
+        return ""
+
     async def run(self, session: SandboxSession) -> TerminationReason:
         turn = 0
         while True:
@@ -164,6 +262,10 @@ class _Episode:
             left = self.lim.wall_time_s - (self.clock() - self.start)
             if left <= 0:
                 return R.WALL_TIME
+            overflow = self._prompt_overflow()
+            if overflow:
+                self.errors.append(overflow)
+                return R.MAX_TOKENS
             budget = CallBudget(max_tokens=self.lim.max_tokens - self._tokens(), timeout_s=left)
             try:
                 reply = await asyncio.wait_for(
@@ -174,9 +276,25 @@ class _Episode:
                 )
             except (TimeoutError, ModelDeadlineError):
                 return R.WALL_TIME
+            except ModelConversationRejectedError as err:
+                # The endpoint takes a neutral conversation but not this one: the pack's.
+                self.errors.append(f"conversation_rejected: {err}")
+                return R.CONVERSATION_REJECTED
+            except ModelContextLengthError as err:
+                # The conversation outgrew the model's window: it is the pack's context (its
+                # prompt and the output its agent asked for), so a limit hit, not our failure.
+                self.errors.append(f"context_overflow: {err}")
+                return R.MAX_TOKENS
             msg = reply.message
-            if msg.role != "assistant" or msg.tool_call_id is not None:
-                msg = ChatMessage(role="assistant", content=msg.content, tool_calls=msg.tool_calls)
+            calls = [_unencodable_call(c) or c for c in msg.tool_calls]
+            content = _clean(msg.content) if msg.content is not None else None
+            if (
+                msg.role != "assistant"
+                or msg.tool_call_id is not None
+                or content != msg.content
+                or any(a is not b for a, b in zip(calls, msg.tool_calls, strict=True))
+            ):
+                msg = ChatMessage(role="assistant", content=content, tool_calls=calls)
             self.messages.append(msg)
             usage = reply.usage
             if usage.finish_reason != reply.finish_reason:
@@ -228,7 +346,7 @@ class _Episode:
             refuse(why, "denied by the policy" if why == "denied_by_policy" else "no such tool")
             return None
         if call.raw_arguments:
-            refuse("bad_arguments", "invalid JSON")
+            refuse("bad_arguments", _why_unusable(call.raw_arguments))
             return None
         if self.lim.repeated_call is not None:
             key = call_key(call.name, args)  # parsed: spacing and flag order make no new call
@@ -245,7 +363,7 @@ class _Episode:
             turn,
             call,
             args,
-            content=result.content,
+            content=cap_output(result.content),
             is_error=result.is_error,
             exit_code=result.exit_code,
             side_effects=list(result.side_effects),
@@ -310,6 +428,7 @@ async def run_episode(
     *,
     limits: Limits | None = None,
     pack_hash: str | None = None,
+    context_tokens: int | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Trajectory:
     """Run one episode and return its record (never raises for model or sandbox failures:
@@ -318,7 +437,10 @@ async def run_episode(
     world does not have, malformed fixtures).
 
     ``limits``: evaluator limits; only its explicitly set fields apply, each tightening the
-    scenario's. ``clock``: monotonic seconds, read only to enforce the wall-time limit.
+    scenario's. ``context_tokens``: the model's context window; a prompt estimated past it
+    ends the episode ``max_tokens`` before the call (as does the endpoint refusing it for its
+    length): the conversation is the pack's. ``clock``: monotonic seconds, read only to
+    enforce the wall-time limit.
     """
     tools = offered_tools(instance, pack)
     info = model.info
@@ -334,7 +456,15 @@ async def run_episode(
         harness_version=HARNESS_VERSION,
         sandbox=sandbox.name,
     )
-    ep = _Episode(instance, pack, model, effective_limits(instance, pack, limits), tools, clock)
+    ep = _Episode(
+        instance,
+        pack,
+        model,
+        effective_limits(instance, pack, limits),
+        tools,
+        clock,
+        context_tokens=context_tokens,
+    )
     verifications: dict[str, int] = {}
     try:
         async with sandbox.session(instance) as session:

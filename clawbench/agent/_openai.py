@@ -12,7 +12,8 @@ Every response shape is either read or refused with a typed ``ModelError`` (the 
 the run goes on): arguments as a JSON string or object, content as a string or content parts,
 missing/empty/duplicate call ids (replaced by ``cb_<turn>_<k>``), the legacy
 ``function_call``; a response without choices, ``message: null`` or a tool call without a
-function name is ``model_bad_response``. A response without usage gets estimated counts
+function name field is ``model_bad_response`` (an empty name is the model's: the loop refuses
+that call ``unknown_tool``). A response without usage gets estimated counts
 (``tokens_estimated``).
 """
 
@@ -37,6 +38,7 @@ from clawbench.agent._tokens import message_tokens
 from clawbench.agent._types import CallBudget, ModelTurn, parse_arguments, wire_arguments
 from clawbench.errors import (
     ModelContextLengthError,
+    ModelConversationRejectedError,
     ModelDeadlineError,
     ModelError,
     ModelResponseError,
@@ -44,6 +46,10 @@ from clawbench.errors import (
 from clawbench.trajectory import ChatMessage, ModelInfo, ToolCallRequest, Usage
 
 _RETRY_STATUS = frozenset({408, 409, 429})
+# Refusals a request's content can cause (malformed or refused messages); 401/403/404/... are
+# about the validator's key, model or endpoint, never the conversation.
+_CONTENT_STATUS = frozenset({400, 413, 422})
+_PROBE = [{"role": "user", "content": "Reply with the single word: ready"}]
 _CONTEXT = re.compile(
     r"context[ _-]?(length|window|size)|maximum context|too many tokens|prompt is too long"
     r"|reduce the length|exceeds? the (model'?s? )?(maximum|max)",
@@ -78,6 +84,10 @@ def _retryable(err: Exception) -> bool:
     if isinstance(err, openai.APIStatusError):
         return err.status_code in _RETRY_STATUS or err.status_code >= 500
     return False
+
+
+def _content_status(err: Exception) -> bool:
+    return isinstance(err, openai.APIStatusError) and err.status_code in _CONTENT_STATUS
 
 
 def _context_length(err: Exception) -> bool:
@@ -294,6 +304,11 @@ class OpenAIModel:
                         f"model {self.model!r}: the conversation exceeds the context window: {last}"
                     ) from None
                 if not _retryable(e):
+                    if _content_status(e) and await self._accepts_neutral(request, deadline):
+                        raise ModelConversationRejectedError(
+                            f"model {self.model!r}: refused this conversation but accepts a "
+                            f"neutral one with the same settings: {last}"
+                        ) from None
                     raise ModelError(
                         f"model {self.model!r}: {last}", code="model_rejected"
                     ) from None
@@ -337,6 +352,30 @@ class OpenAIModel:
             f"model {self.model!r}: failed after {self.retries + 1} attempt(s); last: {last}",
             code="model_unavailable",
         )
+
+    async def _accepts_neutral(self, request: dict[str, Any], deadline: float | None) -> bool:
+        """Whose refusal was it? The same model, settings and tools (all ours) with a neutral
+        conversation instead of the episode's: accepted means the episode's content (the
+        pack's prompt, its agent's messages) caused the refusal. Any failure of the probe
+        itself leaves the refusal ours. Costs one short request, once per episode at most."""
+        probe = {
+            **request,
+            "messages": _PROBE,
+            "max_tokens": min(request.get("max_tokens", 16), 16),
+        }
+        timeout = self.timeout_s
+        if deadline is not None:
+            timeout = min(timeout, deadline - self._clock())
+            if timeout <= 0:
+                return False
+        try:
+            resp = await asyncio.wait_for(
+                self._client.chat.completions.create(**probe, timeout=timeout), timeout + 1.0
+            )
+        except (openai.OpenAIError, TimeoutError, ValueError):
+            return False
+        choices = _get(resp, "choices")
+        return isinstance(choices, list) and bool(choices)
 
     def _turn(
         self, resp: Any, latency_ms: int, messages: list[ChatMessage], turn: int
@@ -383,7 +422,9 @@ class OpenAIModel:
         for k, tc in enumerate(raw):
             fn = _get(tc, "function")
             name = _get(fn, "name") if fn is not None else None
-            if not isinstance(name, str) or not name:
+            # A missing name is the server's broken shape; an empty one is what the model
+            # wrote (a pack can steer it there): a call the loop refuses as unknown_tool.
+            if not isinstance(name, str):
                 raise ModelResponseError(
                     f"model {self.model!r}: tool call {k} has no function name"
                 )

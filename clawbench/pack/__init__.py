@@ -7,8 +7,10 @@ of ``json.dumps(pack, sort_keys=True)`` (the live subnet's convention).
 
 from clawbench.pack._io import (
     MAX_PACK_NESTING,
+    DuplicateKeyError,
     canonical_json,
     load_pack,
+    loads_pack_json,
     nesting_exceeds,
     pack_from_json_bytes,
     pack_hash,
@@ -34,10 +36,12 @@ __all__ = [
     "ApprovalGate",
     "PackMetadata",
     "PolicyBundle",
+    "DuplicateKeyError",
     "StopRules",
     "ToolPolicy",
     "canonical_json",
     "load_pack",
+    "loads_pack_json",
     "nesting_exceeds",
     "pack_from_json_bytes",
     "pack_hash",

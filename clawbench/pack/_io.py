@@ -30,6 +30,26 @@ def canonical_json(pack: PolicyBundle | dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True)
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON object names the same key twice: readers disagree on which value counts
+    (``json.loads`` keeps the last, a human reading the file sees the first)."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKeyError(f"key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def loads_pack_json(text: str, **kw: Any) -> Any:
+    """``json.loads`` for untrusted pack JSON, refusing duplicate keys (DuplicateKeyError),
+    so what a reader of pack.json sees is what is hashed and evaluated."""
+    return json.loads(text, object_pairs_hook=_no_duplicates, **kw)
+
+
 def pack_hash(pack: PolicyBundle | dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(pack).encode("utf-8")).hexdigest()
 
@@ -99,9 +119,11 @@ def pack_from_json_bytes(
             f"{source}: not UTF-8 ({err.reason} at byte {err.start})", code="pack_encoding"
         ) from None
     try:
-        data = json.loads(text)
+        data = loads_pack_json(text)
     except RecursionError:
         raise PackError(f"{source}: JSON nested too deeply", code="pack_schema") from None
+    except DuplicateKeyError as err:
+        raise PackError(f"{source}: {err}", code="pack_duplicate_key") from None
     except json.JSONDecodeError as err:
         raise PackError(
             f"{source}: not JSON ({err.msg} at line {err.lineno})", code="pack_json"

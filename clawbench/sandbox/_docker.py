@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from clawbench import HARNESS_VERSION
@@ -34,19 +35,33 @@ LABEL = "clawbench.sandbox"
 LABEL_RUN = "clawbench.run"
 LABEL_HOST = "clawbench.host"
 LABEL_PID = "clawbench.pid"
+LABEL_START = "clawbench.pid_start"  # the owner's start time: a pid alone is reused (PID 1)
 WORKSPACE = "/workspace"
 SANDBOX_UID = "65534:65534"
 _TERMINATIONS = {
     "pids_limit": TerminationReason.SANDBOX_PIDS_LIMIT,
     "oom": TerminationReason.SANDBOX_OOM,
 }
+# Small IPC limits in each container's own IPC namespace (the server also clears every
+# object after each command): shared memory and message queues cannot hold much.
+IPC_SYSCTLS = {
+    "kernel.shmmax": str(8 * 1024 * 1024),
+    "kernel.shmall": "2048",  # pages: 8 MiB in all
+    "kernel.shmmni": "16",
+    "kernel.msgmax": "8192",
+    "kernel.msgmnb": "16384",
+    "kernel.msgmni": "16",
+    "fs.mqueue.queues_max": "4",
+    "fs.mqueue.msg_max": "10",
+    "fs.mqueue.msgsize_max": "8192",
+}
 # Answers to `init` that are the scenario's fault, as World raises them.
 _SCENARIO_CODES = ("fixture_invalid", "world_input_invalid", "bad_workspace_path")
 
 
 def default_image() -> str:
-    """The sandbox image tag for this harness version."""
-    return f"{_build.IMAGE_NAME}:{HARNESS_VERSION}"
+    """The sandbox image tag for this harness version and this engine code."""
+    return _build.default_tag()
 
 
 def build_sandbox_image(
@@ -99,11 +114,26 @@ class DockerSandbox:
         self._lock = threading.Lock()
         self._ready = False
         self._closed = False
+        self._base_id: str | None = None
         atexit.register(self._close_at_exit)
 
     @property
     def name(self) -> str:
-        return f"docker:{self.image}"
+        """``docker:<tag>@<base id>``: the tag carries the engine's source hash, the base
+        image's id (from the image's label) tells apart two validators that built the same
+        code on different bases. Part of every evaluation cache key and trajectory."""
+        if self._base_id is None:
+            self._base_id = self._read_base_id()
+        return f"docker:{self.image}" + (f"@{self._base_id}" if self._base_id else "")
+
+    def _read_base_id(self) -> str | None:
+        try:
+            info = self.api.inspect_image(self.image)
+        except Exception:  # no engine or no image yet: asked again next time
+            return None
+        labels = (info.get("Config") or {}).get("Labels") or {}
+        base = str(labels.get(_build.LABEL_BASE, "unknown"))
+        return base.removeprefix("sha256:")[:12]
 
     @property
     def labels(self) -> dict[str, str]:
@@ -113,6 +143,7 @@ class DockerSandbox:
             LABEL_RUN: self.run_id,
             LABEL_HOST: self._host,
             LABEL_PID: str(os.getpid()),
+            LABEL_START: _start_time(os.getpid()),
         }
 
     # -- docker plumbing (blocking; called in threads) --------------------------------------
@@ -167,8 +198,19 @@ class DockerSandbox:
         Returns how many were removed."""
         removed = 0
         for c in self._list({LABEL: "1", LABEL_HOST: self._host}):
-            pid = (c.get("Labels") or {}).get(LABEL_PID, "")
-            if pid.isdigit() and not _pid_alive(int(pid)):
+            labels = c.get("Labels") or {}
+            if labels.get(LABEL_RUN) == self.run_id:
+                continue
+            pid, start = labels.get(LABEL_PID, ""), labels.get(LABEL_START)
+            if not pid.isdigit():
+                continue
+            # The owner is gone when no process has that pid, or the process that has it now
+            # started at another time (a validator restarted as PID 1 in a container gets the
+            # same pid and hostname again).
+            gone = not _pid_alive(int(pid)) or (
+                start is not None and start != _start_time(int(pid))
+            )
+            if gone:
                 removed += self._remove(c["Id"])
         return removed
 
@@ -227,6 +269,7 @@ class DockerSandbox:
             nano_cpus=int(self.cpus * 1e9),
             pids_limit=self.pids_limit,
             ipc_mode="none",
+            sysctls=dict(IPC_SYSCTLS),
             init=False,
         )
         try:
@@ -310,7 +353,16 @@ class DockerSession:
     async def verify(self, command: str, timeout_s: float) -> int:
         """Runs a hidden command in the workspace; its exit code (124 when it timed out)."""
         msg = {"op": "verify", "command": command, "timeout_s": timeout_s}
-        answer = await self._request(msg, limit=timeout_s + 15.0, counted=False)
+        try:
+            answer = await self._request(msg, limit=timeout_s + 15.0, counted=False)
+        except SandboxError as exc:
+            if exc.code != "sandbox_timeout":
+                raise
+            # The server runs nothing but the agent's workspace here and kills it at the
+            # check's own deadline: an answer this late means the agent's code stalled it.
+            raise SandboxTerminated(
+                TerminationReason.SANDBOX_DEADLINE, f"a hidden check stalled: {exc}"
+            ) from None
         return int(answer["exit_code"])
 
     # -- machinery -----------------------------------------------------------------------
@@ -467,6 +519,16 @@ class DockerSession:
 def _docker_module(name: str) -> Any:
     """The docker SDK, imported on first use (the repo's docker/ folder shadows it for mypy)."""
     return importlib.import_module(name)
+
+
+def _start_time(pid: int) -> str:
+    """When the process started (clock ticks since boot, /proc/<pid>/stat field 22), or ""."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return fields[19] if len(fields) > 19 else ""
 
 
 def _pid_alive(pid: int) -> bool:

@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from clawbench.scenario import ScenarioInstance
@@ -93,12 +94,19 @@ class Source:
     fields: tuple[str, ...]
 
 
-def world_objects(instance: ScenarioInstance) -> list[Source]:
+def world_objects(instance: ScenarioInstance) -> tuple[Source, ...]:
     """Every object of the instance's JSON fixtures that has an id (mails, messages, tasks,
     events, contacts, documents), plus every other fixture file as one object."""
+    return _fixture_objects(tuple(sorted(instance.fixtures.items())))
+
+
+@lru_cache(maxsize=16)
+def _fixture_objects(fixtures: tuple[tuple[str, str], ...]) -> tuple[Source, ...]:
+    """Parsed once per distinct fixture set: every evidence check of an episode (and every
+    episode of the same instance) asks for the same objects. Keyed by the fixture texts
+    themselves, so two instances share an entry only when their fixtures are identical."""
     out: list[Source] = []
-    for name in sorted(instance.fixtures):
-        text = instance.fixtures[name]
+    for name, text in fixtures:
         if not name.endswith(".json"):
             out.append(Source(f"file:{name}", name, (text,)))
             continue
@@ -114,7 +122,7 @@ def world_objects(instance: ScenarioInstance) -> list[Source]:
                         f"{kind}:{obj['id']}", str(obj["id"]), tuple(string_leaves(obj, keys=False))
                     )
                 )
-    return out
+    return tuple(out)
 
 
 def resolve_source(instance: ScenarioInstance, ref: str) -> Source:

@@ -37,6 +37,9 @@ class TerminationReason(StrEnum):
     # The provider's content filter stopped the answer (finish_reason content_filter): the
     # pack's outcome, since the pack's text steered the model there.
     CONTENT_FILTER = "content_filter"
+    # The endpoint refused the episode's conversation but accepts a neutral one with the same
+    # settings (clawbench.errors.ModelConversationRejectedError): the pack's outcome.
+    CONVERSATION_REJECTED = "conversation_rejected"
     # Sandbox containment outcomes (the docker backend reports what the world process hit).
     SANDBOX_PIDS_LIMIT = "sandbox_pids_limit"
     SANDBOX_OOM = "sandbox_oom"
@@ -56,6 +59,7 @@ class TerminationReason(StrEnum):
             TerminationReason.WALL_TIME,
             TerminationReason.REPEATED_CALL,
             TerminationReason.CONTENT_FILTER,
+            TerminationReason.CONVERSATION_REJECTED,
         )
 
 
@@ -127,7 +131,7 @@ class EpisodeSpec(_Rec):
     seed: int
     model: ModelInfo
     harness_version: str
-    sandbox: str = "local"  # backend, plus image tag for docker: "docker:<image>"
+    sandbox: str = "local"  # backend, plus image for docker: "docker:<tag>@<base image id>"
 
 
 class Trajectory(_Rec):

@@ -253,12 +253,32 @@ async def test_max_tokens() -> None:
             )
             for i in range(10)
         ],
+        tokens=400,
+    )
+    traj = await run_episode(
+        make_instance(limits={"max_tokens": 1000}), make_pack(), model, FakeSandbox()
+    )
+    assert traj.termination is R.MAX_TOKENS and len(traj.usage) == 3  # 400, 800, 1200 >= 1000
+
+
+async def test_a_prompt_that_would_pass_the_token_limit_is_never_sent() -> None:
+    model = TurnsModel(
+        [
+            ChatMessage(
+                role="assistant",
+                tool_calls=[ToolCallRequest(id=f"c{i}", name="read", arguments={"path": str(i)})],
+            )
+            for i in range(10)
+        ],
         tokens=40,
     )
     traj = await run_episode(
         make_instance(limits={"max_tokens": 100}), make_pack(), model, FakeSandbox()
     )
-    assert traj.termination is R.MAX_TOKENS and len(traj.usage) == 3  # 40, 80, 120 >= 100
+    # 40 used; the next prompt alone (the system prompt and the conversation, ~100 tokens)
+    # would pass the budget of 100, so that call is never made.
+    assert traj.termination is R.MAX_TOKENS and len(traj.usage) == 1
+    assert traj.errors[0].startswith("token_limit: the next prompt")
 
 
 async def test_wall_time_uses_the_injected_clock_and_stays_out_of_the_record() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fault_server import USAGE, FaultServer, Reply, completion
+from fault_server import USAGE, FaultServer, Reply, completion, final
 from rich.console import Console
 from test_agent_support import make_instance, make_pack
 
@@ -19,6 +19,7 @@ from clawbench.agent import CallBudget, OpenAIModel, retry_after_s, run_episode
 from clawbench.cli import EXIT_EVALUATOR, main
 from clawbench.errors import (
     ModelContextLengthError,
+    ModelConversationRejectedError,
     ModelDeadlineError,
     ModelError,
     ModelResponseError,
@@ -98,6 +99,18 @@ async def test_missing_usage_is_estimated_and_flagged() -> None:
     assert est.usage.tokens_estimated and est.usage.completion_tokens > 0
     assert est.usage.total_tokens == est.usage.prompt_tokens + est.usage.completion_tokens
     assert not real.usage.tokens_estimated and real.usage.total_tokens == 15
+
+
+async def test_an_empty_tool_name_is_the_models_call_refused_not_a_bad_response() -> None:
+    """Attack: a pack steering the model to write a tool call with an empty name made the
+    episode model_bad_response (our failure: retried, then carried over). The model wrote it:
+    the call is refused unknown_tool and the episode goes on."""
+    inst, pack = make_instance(), make_pack()
+    with FaultServer() as srv:
+        srv.queue(Reply(completion(None, tool_calls=[tc("a", name="")], usage=USAGE)))
+        traj = await run_episode(inst, pack, model(srv), LocalSandbox())
+    assert traj.termination is R.FINAL_ANSWER and not traj.termination.evaluator_failed
+    assert [c.refused for c in traj.tool_calls] == ["unknown_tool"]
 
 
 # --- shapes that end the episode with a typed error ---------------------------------------
@@ -229,12 +242,52 @@ async def test_context_length_400_is_its_own_typed_error(error: dict[str, Any]) 
     assert info.value.code == "model_context_length" and len(srv.requests) == 1
 
 
-async def test_other_400s_stay_model_rejected() -> None:
-    with FaultServer() as srv:
-        srv.queue(Reply({"error": {"message": "bad temperature"}}, status=400))
+async def test_a_400_the_endpoint_gives_every_request_stays_ours() -> None:
+    """A setting of ours the endpoint refuses (the neutral probe is refused too): the
+    validator's failure, never the pack's."""
+    with FaultServer(Reply({"error": {"message": "bad temperature"}}, status=400)) as srv:
         with pytest.raises(ModelError) as info:
             await model(srv).complete(HELLO, [], seed=1)
-    assert info.value.code == "model_rejected"
+    assert info.value.code == "model_rejected" and len(srv.requests) == 2
+
+
+def _refuses_poison(body: dict[str, Any]) -> Reply:
+    if "POISON" in json.dumps(body["messages"]):
+        return Reply({"error": {"message": "invalid prompt", "code": "invalid_prompt"}}, status=400)
+    return final()
+
+
+async def test_a_conversation_the_endpoint_refuses_is_the_packs() -> None:
+    """Attack: a pack whose text (or whose agent's messages) makes the endpoint refuse the
+    request turns its bad episodes into our failure (an incumbent would keep its score). The
+    same settings with a neutral conversation are accepted, so the refusal is the pack's."""
+    tools = [{"type": "function", "function": {"name": "exec", "parameters": {"type": "object"}}}]
+    convo = [ChatMessage(role="system", content="POISON"), ChatMessage(role="user", content="hi")]
+    with FaultServer(_refuses_poison) as srv:
+        with pytest.raises(ModelConversationRejectedError) as info:
+            await model(srv).complete(convo, tools, seed=1)
+    assert info.value.code == "model_conversation_rejected"
+    probe = srv.requests[1]
+    assert "POISON" not in json.dumps(probe) and probe["tools"] == tools
+    assert probe["model"] == "m" and probe["temperature"] == 0.0
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+async def test_key_model_and_endpoint_refusals_are_ours_without_a_probe(status: int) -> None:
+    with FaultServer(_refuses_poison) as srv:
+        srv.queue(Reply({"error": {"message": "no"}}, status=status))
+        with pytest.raises(ModelError) as info:
+            await model(srv).complete(HELLO, [], seed=1)
+    assert info.value.code == "model_rejected" and len(srv.requests) == 1
+
+
+async def test_a_refused_conversation_ends_the_episode_as_the_packs_outcome() -> None:
+    inst, pack = make_instance(), make_pack(files={"AGENTS.md": "POISON", "SOUL.md": "x"})
+    with FaultServer(_refuses_poison) as srv:
+        traj = await run_episode(inst, pack, model(srv), LocalSandbox())
+    assert traj.termination is R.CONVERSATION_REJECTED
+    assert not traj.termination.evaluator_failed and traj.termination.hit_limit
+    assert traj.errors[0].startswith("conversation_rejected:")
 
 
 async def test_retry_after_is_honoured_within_the_budget() -> None:
@@ -301,7 +354,8 @@ async def test_provider_error_text_is_redacted() -> None:
         "error": {"message": f"bad request; headers: Authorization: Bearer {KEY}, x-api-key={KEY}"}
     }
     with FaultServer() as srv:
-        srv.queue(Reply(echo, status=400), Reply(echo, status=500), Reply(echo, status=500))
+        # the 400, its neutral probe (refused too: ours), then two 500s
+        srv.queue(*(Reply(echo, status=s) for s in (400, 400, 500, 500)))
         with pytest.raises(ModelError) as rejected:
             await model(srv).complete(HELLO, [], seed=1)
         with pytest.raises(ModelError) as unavailable:

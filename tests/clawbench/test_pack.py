@@ -128,6 +128,8 @@ def test_size_limit_is_configurable() -> None:
         (b"\xff\xfe not utf8", "pack_encoding"),
         (b"{not json", "pack_json"),
         (b"[1, 2]", "pack_schema"),
+        (b'{"files": {"AGENTS.md": "a"}, "files": {"AGENTS.md": "b"}}', "pack_duplicate_key"),
+        (b'{"files": {"AGENTS.md": "a", "AGENTS.md": "b"}}', "pack_duplicate_key"),
         (b"[" * 5000 + b"]" * 5000, "pack_schema"),
     ],
 )

@@ -4,6 +4,7 @@ locks, escape attempts (each contained and reported), and no container left behi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -17,7 +18,14 @@ import pytest
 
 from clawbench.errors import SandboxError, ScenarioError
 from clawbench.sandbox._base import SandboxTerminated
-from clawbench.sandbox._docker import LABEL, LABEL_HOST, LABEL_PID, DockerSandbox, DockerSession
+from clawbench.sandbox._docker import (
+    LABEL,
+    LABEL_HOST,
+    LABEL_PID,
+    LABEL_START,
+    DockerSandbox,
+    DockerSession,
+)
 from clawbench.scenario import ScenarioInstance
 from clawbench.scenario._model import RealWorkspace, ScenarioSpec
 from clawbench.trajectory import TerminationReason
@@ -125,7 +133,9 @@ async def test_same_results_as_the_in_process_world(sandbox: DockerSandbox) -> N
             assert planned.model_dump_json() == local_plan.model_dump_json()
             got, local = await s.call(tool, args), world.call(tool, args)
             assert got.model_dump_json() == local.model_dump_json()
-    assert sandbox.name == f"docker:{sandbox.image}"
+    base = sandbox.api.inspect_image(sandbox.image)["Config"]["Labels"]["clawbench.base_id"]
+    assert base.startswith("sha256:")  # the build recorded the base image's id
+    assert sandbox.name == f"docker:{sandbox.image}@{base.removeprefix('sha256:')[:12]}"
 
 
 async def test_bad_fixtures_are_the_same_scenario_error(sandbox: DockerSandbox) -> None:
@@ -309,6 +319,76 @@ def test_orphans_of_dead_runs_are_removed(sandbox: DockerSandbox) -> None:
     finally:
         api.remove_container(alive, force=True)
         api.remove_container(orphan, force=True) if orphan in ids else None
+
+
+def test_a_restarted_owner_with_the_same_pid_frees_its_leftovers(sandbox: DockerSandbox) -> None:
+    """Found: in compose the validator is PID 1 on the same hostname after every restart, so
+    leftovers matched by host+pid were never removed. The owner's start time tells them apart."""
+    api = sandbox.api
+    labels = {LABEL: "1", LABEL_HOST: socket.gethostname(), LABEL_PID: str(os.getpid())}
+    stale = api.create_container(sandbox.image, labels={**labels, LABEL_START: "1"})["Id"]
+    mine = api.create_container(sandbox.image, labels=dict(sandbox.labels))["Id"]
+    try:
+        assert sandbox.cleanup_orphans() >= 1
+        ids = {c["Id"] for c in api.containers(all=True, filters={"label": f"{LABEL}=1"})}
+        assert stale not in ids and mine in ids
+    finally:
+        for cid in (stale, mine):
+            with contextlib.suppress(Exception):
+                api.remove_container(cid, force=True)
+
+
+async def test_ptrace_is_denied_to_the_agents_commands(sandbox: DockerSandbox) -> None:
+    """Attack: agent code run by a hidden check attached to its parent shell with ptrace and
+    stalled the check past the harness's deadline. Commands run under a seccomp filter."""
+    code = (
+        "import ctypes, os, time\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    time.sleep(5); os._exit(0)\n"
+        "r = libc.ptrace(16, child, 0, 0)  # PTRACE_ATTACH to our own child\n"
+        "e = ctypes.get_errno()\n"
+        "p = libc.ptrace(16, os.getppid(), 0, 0)  # and to the parent shell\n"
+        "print('attach', r, e, p)\n"
+        "os.kill(child, 9)\n"
+    )
+    out = await exec_in(sandbox, python_cmd(code))
+    assert out.strip() == "attach -1 1 -1", out
+
+
+async def test_a_stalled_check_is_the_packs_deadline_not_ours(sandbox: DockerSandbox) -> None:
+    """A command whose shell cannot be reaped (an escaped process holding it) still ends at
+    its own deadline: one deadline per command, everything killed after it."""
+    async with sandbox.session(shell_instance()) as s:
+        # The output pipe stays open in an escaped, backgrounded process.
+        code = await s.verify("setsid sh -c 'sleep 600' & sleep 600", 1.0)
+        after = (await s.call("exec", {"command": "echo alive"})).content
+    assert code == 124 and after == "alive\n"
+
+
+async def test_shared_memory_and_queues_do_not_outlive_a_command(sandbox: DockerSandbox) -> None:
+    """Attack: SysV shared memory (450 MiB) and POSIX message queues survived the per-command
+    cleanup, carrying state between commands and into hidden checks."""
+    make = (
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "big = libc.shmget(0x1234, 450 * 1024 * 1024, 0o1600)  # IPC_CREAT|0600\n"
+        "small = libc.shmget(0x1235, 4096, 0o1600)\n"
+        "mq = libc.mq_open(b'/leak', os.O_CREAT | os.O_RDWR, 0o600, None)\n"
+        "print('made', big, small >= 0, mq >= 0)\n"
+    )
+    look = "cat /proc/sysvipc/shm | wc -l; ls /dev/mqueue 2>/dev/null | wc -l"
+    async with sandbox.session(shell_instance()) as s:
+        made = (await s.call("exec", {"command": python_cmd(make)})).content
+        left = (await s.call("exec", {"command": look})).content
+    assert made.startswith("made -1 True"), made  # 450 MiB is over the small shm limit
+    assert left.split() == ["1", "0"], left  # only the header line of /proc/sysvipc/shm
+
+
+async def test_no_setuid_binary_in_the_image(sandbox: DockerSandbox) -> None:
+    out = await exec_in(sandbox, "find / -xdev -type f -perm /6000 2>/dev/null | wc -l")
+    assert out.strip() == "0"
 
 
 def test_a_mismatched_or_missing_image_is_refused(sandbox: DockerSandbox) -> None:

@@ -211,9 +211,10 @@ def test_an_engine_crash_is_reported_not_fatal(tmp_path: Path) -> None:
 def test_builder_context_holds_only_what_the_image_runs(tmp_path: Path) -> None:
     build.prepare_context(tmp_path)
     files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
-    assert files[0] == "clawbench/sandbox/container/server.py"
-    assert all(f.startswith("clawbench/world/engine/") for f in files[1:-1])
-    assert files[-1] == build.DOCKERFILE
+    assert files[:2] == [build.DOCKERFILE, "clawbench/sandbox/container/server.py"]
+    assert all(f.startswith("clawbench/world/engine/") for f in files[2:])
+    assert build.DOCKERFILE in build.image_sources()  # the Dockerfile is in the source hash
+    assert build.default_tag().endswith("-" + build.source_hash()[:12])
     assert build.harness_version() == __import__("clawbench").HARNESS_VERSION
     assert len(build.source_hash()) == 64
     tag = subprocess.run(

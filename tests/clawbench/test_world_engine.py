@@ -257,6 +257,16 @@ def test_read_forms(eng: WorldEngine, command: str, expected: list[str] | None) 
         assert fact in out
 
 
+def test_a_message_id_given_many_times_is_read_once(eng: WorldEngine) -> None:
+    """Attack: 3000 copies of one id made a 2.4 MB answer that overflowed the model's context
+    on the next request (an endpoint error that failed the episode on our side)."""
+    once = ok(eng, "himalaya message read msg_001")
+    many = ok(eng, "himalaya message read " + " ".join(["msg_001"] * 3000))
+    assert many == once
+    two = ok(eng, "himalaya message read msg_001 msg_002 msg_001")
+    assert two == ok(eng, "himalaya message read msg_001 msg_002")
+
+
 def test_calendar_time_window_and_gcalcli_ranges(eng: WorldEngine) -> None:
     day = ok(
         eng, f"curl -s '{GCAL}?timeMin=2026-02-12T00:00:00-08:00&timeMax=2026-02-13T00:00:00-08:00'"

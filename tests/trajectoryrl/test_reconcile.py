@@ -33,7 +33,9 @@ def _packs() -> dict[str, PolicyBundle]:
     return {"alice": base, "bob": weak}
 
 
-async def _run(tmp_path: Path) -> tuple[Validator, LocalChain, list]:  # type: ignore[type-arg]
+async def _run(
+    tmp_path: Path, *, everyone_bad: bool = False, epochs: int = 1
+) -> tuple[Validator, LocalChain, list]:  # type: ignore[type-arg]
     chain = LocalChain(
         tmp_path / "chain.db", netuid=11, block_time_s=12.0, clock=lambda: 1_000_000.0
     )
@@ -48,7 +50,9 @@ async def _run(tmp_path: Path) -> tuple[Validator, LocalChain, list]:  # type: i
     models = ScriptedModels(
         ROOT / "scripts",
         choose=lambda p: (
-            "reference" if "optimized" in p.metadata.pack_name else "bad_keyword_stuffed"
+            "reference"
+            if "optimized" in p.metadata.pack_name and not everyone_bad
+            else "bad_keyword_stuffed"
         ),
     )
     store = Store(tmp_path / "state.db")
@@ -71,7 +75,10 @@ async def _run(tmp_path: Path) -> tuple[Validator, LocalChain, list]:  # type: i
         evaluator=ev,
         params=EpochParams(epoch_blocks=10, retry_backoff_s=0),
     )
-    assert await v.run_epoch(0, await chain.block()) == "weights_set"
+    for epoch in range(epochs):
+        if epoch:
+            chain.advance(10)
+        assert await v.run_epoch(epoch, await chain.block()) == "weights_set"
     return v, chain, suite
 
 
@@ -116,3 +123,37 @@ def test_reconcile_command_exit_codes(tmp_path: Path) -> None:
     edited["scenario_score"] = 0.123
     v.store.query("UPDATE evaluations SET score_json = ?", (json.dumps(edited),))
     assert cli_main(args) == 1
+
+
+async def test_a_burn_reconciles_without_being_told_the_owner(tmp_path: Path) -> None:
+    """Found: reconcile recomputed a burn with no owner UID (no weights) and reported the
+    recorded burn as a difference."""
+    v, chain, suite = await _run(tmp_path, everyone_bad=True)
+    assert v.store.decision(0)["burned"]  # type: ignore[index]
+    r = reconcile_epoch(v.store, 0, suite, chain_weights=await chain.weights_of("val"))
+    assert r.ok, r.differences
+    owner = {n.hotkey: n.uid for n in (await chain.metagraph()).neurons}["val"]
+    assert r.weights == {owner: 1.0}
+
+
+async def test_an_earlier_epoch_is_compared_with_what_was_set_then(tmp_path: Path) -> None:
+    """Found: reconcile compared an old epoch with the chain's current weights (a later
+    epoch's), naming a false difference; and a no-weights epoch as decision_missing."""
+    v, chain, suite = await _run(tmp_path, epochs=2)
+    bob_uid = {n.hotkey: n.uid for n in (await chain.metagraph()).neurons}["bob"]
+    # Epoch 1 pays bob (edit its record and what was set): the chain holds epoch 1's weights.
+    v.store.query(
+        "UPDATE weight_sets SET weights_json = ? WHERE epoch = 1", (f'{{"{bob_uid}": 1.0}}',)
+    )
+    r = reconcile_epoch(v.store, 0, suite, chain_weights={bob_uid: 1.0})
+    assert r.ok, r.differences
+    assert any("epoch 1's weights" in n for n in r.notes)
+    r1 = reconcile_epoch(v.store, 1, suite, chain_weights={bob_uid: 1.0})
+    assert {d.what for d in r1.differences} == {"weights_set", "chain_weights"}
+
+    v.store.query("DELETE FROM decisions WHERE epoch = 1")
+    v.store.set_epoch_status(1, "no_weights", '{"alice": "evaluator_failed"}')
+    v.store.query("DELETE FROM weight_sets WHERE epoch = 1")
+    r1 = reconcile_epoch(v.store, 1, suite)
+    assert "decision_missing" not in {d.what for d in r1.differences}
+    assert r1.notes == ['epoch 1 set no weights: {"alice": "evaluator_failed"}']

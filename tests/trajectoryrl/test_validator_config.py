@@ -90,7 +90,7 @@ def test_model_client_settings_and_their_cache_identity(
         "text",
     )
     # the cache key never carries credentials, and differs when answers would differ
-    assert model_id(plain) == "openai:gpt-4o-mini@https://gw.example/v1"
+    assert model_id(plain) == "openai:gpt-4o-mini@https://gw.example/v1;max_tokens=4096"
     assert (
         model_id(cfg) == "openai:gpt-4o-mini@https://gw.example/v1;max_tokens=256;tool_calls=text"
     )
@@ -99,6 +99,11 @@ def test_model_client_settings_and_their_cache_identity(
     client = factory(None, None)  # type: ignore[arg-type]
     assert ident == model_id(cfg) and "pw" not in ident and "zzz" not in ident
     assert (client.retries, client.max_tokens, client.tool_call_format) == (1, 256, "text")
+    # Attack: a pack steering its model into one endless answer outran the call timeout, our
+    # failure (retried, then carried over). By default one answer is capped (cut there, the
+    # episode ends max_tokens: the pack's) at a size far inside the timeout.
+    default_client = model_factory(plain)[0](None, None)  # type: ignore[arg-type]
+    assert default_client.max_tokens == 4096 and plain.model_timeout_s >= 4096 / 40
     assert client.info.tool_call_format == "text"
     with pytest.raises(ConfigError):
         load_config([*base, "--model.tool_call_format", "xml"], env={})

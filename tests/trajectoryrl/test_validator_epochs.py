@@ -127,6 +127,7 @@ class Scores:
         self.by_pack: dict[str, float] = {}
         self.calls = 0
         self.fail = False
+        self.fail_packs: set[str] = set()  # packs whose evaluation breaks on our side
         self.crash_after: int | None = None
 
     async def evaluate(
@@ -142,9 +143,13 @@ class Scores:
         self.calls += 1
         if self.crash_after is not None and self.calls > self.crash_after:
             raise Killed("simulated kill")
-        if self.fail:
+        if self.fail or pack_hash in self.fail_packs:
             return PackEvaluation(
-                pack_hash=pack_hash, final=0.0, qualified=False, evaluator_failed=True
+                pack_hash=pack_hash,
+                final=0.0,
+                qualified=False,
+                evaluator_failed=True,
+                failure="sandbox_unavailable: no Docker engine",
             )
         s = self.by_pack[pack_hash]
         return PackEvaluation(
@@ -219,6 +224,40 @@ async def test_evaluator_failure_sets_no_weights_and_zeroes_nobody(tmp_path: Pat
     assert len(chain.weights) == 1  # nothing new from the failed epoch
     assert v.store.pack_scores(1) == []  # no zero recorded for alice
     assert "evaluator_failed" in v.store.epoch(1)["detail"]  # type: ignore[index]
+
+
+async def test_one_pack_failing_on_our_side_never_stops_the_epoch(tmp_path: Path) -> None:
+    """Attack: a pack that (by a way not yet attributed to it) breaks the evaluator must not
+    void everyone's weights. It is left out; an incumbent whose evaluation broke keeps its
+    last score (carried over) instead of being unseated by our failure."""
+    chain, scores = FakeChain(), Scores()
+    miners = Miners(chain)
+    v = make(tmp_path, chain, miners, scores)
+    scores.by_pack = {"strong": 0.8, "weak": 0.5, "breaker": 0.99}
+    miners.submit("alice", "strong", push_time=100)
+    miners.submit("bob", "weak", push_time=150)
+    assert await _epoch(v, chain) == "weights_set"
+    alice_uid = chain.neurons[1].uid
+
+    miners.submit("mallory", "breaker", push_time=200)
+    scores.fail_packs = {"breaker"}
+    for epoch in (1, 2, 3):  # the same pack every epoch: never blocks an epoch
+        assert await _epoch(v, chain) == "weights_set"
+        assert chain.weights[-1] == {alice_uid: 1.0}
+        assert {r["hotkey"] for r in v.store.pack_scores(epoch)} == {"alice", "bob"}
+        entry = [e for e in v.audit.entries(epoch) if e.kind == "scores"][0]
+        assert entry.data["left_out"] == {
+            "mallory/breaker": "sandbox_unavailable: no Docker engine"
+        }
+        assert not any(k.startswith("mallory") for k in entry.data["scores"])  # no zero
+
+    scores.fail_packs = {"strong", "breaker"}  # our side also breaks on the incumbent's
+    assert await _epoch(v, chain) == "weights_set"
+    assert chain.weights[-1] == {alice_uid: 1.0}
+    alice = [r for r in v.store.pack_scores(4) if r["hotkey"] == "alice"][0]
+    assert alice["final"] == 0.8
+    assert json.loads(alice["parts_json"])["carried_over"]["from_epoch"] == 3
+    assert verify_log(v.audit.path, expected_head=v.audit.head) == []
 
 
 async def test_nobody_qualifies_burns_to_the_owner(tmp_path: Path) -> None:
@@ -427,3 +466,102 @@ async def test_a_stop_request_ends_after_the_current_step_and_a_restart_resumes(
     again = make(tmp_path, chain, miners, scores)
     assert await again.run_epoch(0, 0) == "weights_set"
     assert len(again.store.submissions(0)) == 1
+
+
+def _rewrite(path: Path, lines: list[str]) -> None:
+    """A forger's rewrite: entries edited and every hash and link recomputed."""
+    from trajectoryrl.audit._log import GENESIS, AuditEntry
+
+    prev, out = GENESIS, []
+    for seq, raw in enumerate(lines):
+        entry = AuditEntry.model_validate_json(raw)
+        entry = entry.model_copy(update={"seq": seq, "prev": prev, "hash": ""})
+        entry = entry.model_copy(update={"hash": entry.compute_hash()})
+        out.append(entry.model_dump_json() + "\n")
+        prev = entry.hash
+    path.write_text("".join(out))
+
+
+async def test_the_audit_head_is_anchored_so_a_cut_or_rewritten_log_is_caught(
+    tmp_path: Path,
+) -> None:
+    """Attack: cutting the log to its first lines, or rewriting a decision and recomputing
+    every hash, passed `audit verify` (the chain alone is self-consistent)."""
+    from trajectoryrl.cli import main as cli_main
+
+    chain, scores = FakeChain(), Scores()
+    miners = Miners(chain)
+    v = make(tmp_path, chain, miners, scores)
+    scores.by_pack = {"strong": 0.8, "weak": 0.5}
+    miners.submit("alice", "strong", push_time=100)
+    miners.submit("bob", "weak", push_time=150)
+    for _ in range(2):
+        assert await _epoch(v, chain) == "weights_set"
+    anchor = v.store.audit_anchor()
+    assert anchor == (v.audit.last_seq, v.audit.head)  # the last committed step's entry
+    path = v.audit.path
+    lines = path.read_text().splitlines(keepends=True)
+    args = ["audit", "verify", "--state-dir", str(tmp_path)]
+    assert verify_log(path, anchor=anchor) == [] and cli_main(args) == 0
+
+    path.write_text("".join(lines[:3]))  # cut the tail
+    assert [p.code for p in verify_log(path, anchor=anchor)] == ["anchor_missing"]
+    assert cli_main(args) == 1
+
+    forged = [ln.replace('"winner_hotkey":"alice"', '"winner_hotkey":"bob"') for ln in lines]
+    assert forged != lines
+    _rewrite(path, forged)
+    assert verify_log(path) == []  # the chain alone is fooled
+    assert [p.code for p in verify_log(path, anchor=anchor)] == ["anchor_mismatch"]
+    assert cli_main(args) == 1
+
+
+async def test_verifications_are_capped_and_a_stalled_one_costs_only_itself(
+    tmp_path: Path,
+) -> None:
+    """Attack: a submission whose verification never ends (a forge or repository that stalls)
+    held the whole collection stage; all verifications also started at once."""
+    import asyncio
+
+    chain, scores = FakeChain(), Scores()
+
+    class Slow(Miners):
+        def __init__(self, chain: FakeChain) -> None:
+            super().__init__(chain)
+            self.in_flight = self.peak = 0
+
+        async def verify(self, sub: Received, submitted_at: float) -> Verified:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            try:
+                await asyncio.sleep(3600 if sub.hotkey == "staller" else 0.01)
+                return await super().verify(sub, submitted_at)
+            finally:
+                self.in_flight -= 1
+
+    miners = Slow(chain)
+    v = Validator(
+        chain=chain,
+        wallet=object(),
+        hotkey="owner",
+        store=Store(tmp_path / "state.db"),
+        audit=AuditLog(tmp_path / "audit.jsonl"),
+        source=miners,
+        verifier=miners,
+        evaluator=scores,
+        params=EpochParams(
+            epoch_blocks=EPOCH_BLOCKS,
+            retry_backoff_s=0,
+            verify_concurrency=3,
+            verify_deadline_s=0.5,
+        ),
+        sleep=_no_sleep,
+    )
+    scores.by_pack = {f"p{i}": 0.5 + i / 100 for i in range(10)} | {"s": 0.99}
+    for i in range(10):
+        miners.submit(f"m{i}", f"p{i}", push_time=100 + i)
+    miners.submit("staller", "s", push_time=1)
+    assert await _epoch(v, chain) == "weights_set"
+    assert miners.peak <= 3
+    reasons = {r["hotkey"]: r["reason"] for r in v.store.verifications(0)}
+    assert reasons["staller"] == "verify_timeout" and reasons["m0"] == "ok"

@@ -5,10 +5,13 @@ guard stops evaluation before the cap."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from clawbench.errors import ModelError
 from clawbench.pack import canonical_json, load_pack, pack_hash
 from clawbench.sandbox import LocalSandbox
 from clawbench.scenario import load_scenario
+from clawbench.trajectory import ModelInfo
 from trajectoryrl.ledger import BudgetGuard, Ledger, Provider
 from trajectoryrl.store import Store
 from trajectoryrl.validator import HarnessEvaluator, ScriptedModels
@@ -17,6 +20,18 @@ ROOT = Path(__file__).resolve().parents[2] / "scenarios"
 PROV = Provider(
     name="p", model="m", input_usd_per_mtok=10.0, output_usd_per_mtok=30.0, context_limit=128_000
 )
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+class _Down:
+    def __init__(self, info: ModelInfo) -> None:
+        self.info = info
+
+    async def complete(self, *args: Any, **kw: Any) -> Any:
+        raise ModelError("HTTP 503 from the endpoint")
 
 
 def _pack() -> tuple[str, str]:
@@ -62,11 +77,38 @@ async def test_a_model_failure_is_not_cached_and_not_a_verdict(tmp_path: Path) -
         (scripts / name / "reference.yaml").write_text(
             "turns:\n  - tool_calls: [{name: exec, arguments: {command: himalaya envelope list}}]\n"
         )
-    ev = _evaluator(tmp_path, ScriptedModels(scripts))
+    models = ScriptedModels(scripts)
+    ev = _evaluator(tmp_path, models, episode_retries=2, sleep=_no_sleep)
     pj, ph = _pack()
     result = await ev.evaluate(pack_json=pj, pack_hash=ph, hotkey="hk", epoch=1, seeds=[1])
     assert result.evaluator_failed and not result.qualified
+    assert result.failure.startswith("script_exhausted")  # the cause travels to the daemon
+    assert models.calls == 2 * 3  # episodes started: two scenarios, three attempts each
     assert ev.store.query("SELECT COUNT(*) FROM evaluations")[0][0] == 0
+
+
+async def test_a_failure_on_our_side_is_retried_and_a_recovered_episode_counts(
+    tmp_path: Path,
+) -> None:
+    class Flaky:
+        """The first model of each scenario breaks (an outage), the rest work."""
+
+        def __init__(self, inner: ScriptedModels) -> None:
+            self.inner, self.broken = inner, set[str]()
+            self.model_id = inner.model_id
+
+        def __call__(self, instance: Any, pack: Any) -> Any:
+            if instance.name not in self.broken:
+                self.broken.add(instance.name)
+                return _Down(self.inner(instance, pack).info)
+            return self.inner(instance, pack)
+
+    models = ScriptedModels(ROOT / "scripts")
+    ev = _evaluator(tmp_path, Flaky(models), sleep=_no_sleep)  # type: ignore[arg-type]
+    pj, ph = _pack()
+    result = await ev.evaluate(pack_json=pj, pack_hash=ph, hotkey="hk", epoch=1, seeds=[1])
+    assert not result.evaluator_failed and result.qualified
+    assert ev.store.query("SELECT COUNT(*) FROM evaluations")[0][0] == 2
 
 
 async def test_spend_is_metered_and_the_budget_stops_before_the_cap(tmp_path: Path) -> None:

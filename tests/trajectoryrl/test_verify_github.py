@@ -112,3 +112,53 @@ async def test_unreachable_forge_and_non_github_url() -> None:
     assert isinstance(got, PushTimeUnknown) and got.reason == "forge_unavailable"
     got = await forge.push_time("file:///tmp/x", HEAD)
     assert isinstance(got, PushTimeUnknown) and got.reason == "unsupported_url"
+
+
+def _filler(n: int, start: int = 100) -> list[dict]:
+    return [
+        {
+            "id": str(start + i),
+            "type": "WatchEvent",
+            "created_at": "2026-11-03T00:00:00Z",
+            "payload": {},
+        }
+        for i in range(n)
+    ]
+
+
+async def test_a_push_time_on_the_last_page_survives_the_300_event_window(github) -> None:
+    """Found: the events loop asked for a page past its 300-event limit; GitHub answers 422
+    and the push time already found on page 3 was thrown away."""
+    events = _filler(250) + [push_event(HEAD, "2026-11-01T09:00:00Z", event_id="7")] + _filler(99)
+    events += _filler(50, start=1000)  # more than GitHub will page through
+    github.repos["owner/repo"] = RepoBehaviour(events=events)
+    got = await _forge(github).push_time(URL, HEAD)
+    assert got == PushTime(when=_ts("2026-11-01T09:00:00Z"), source="github_events")
+    assert not any("page=4" in r for r in github.requests)
+    # Even when a later page fails (422 past the window), what was found is kept.
+    got = await _forge(github, max_pages=5).push_time(URL, HEAD)
+    assert isinstance(got, PushTime)
+
+
+async def test_malformed_events_are_skipped_never_an_internal_error(github) -> None:
+    github.repos["owner/repo"] = RepoBehaviour(
+        events=[
+            {"id": "1", "type": "PushEvent", "created_at": "2026-11-02T00:00:00Z", "payload": []},
+            {"id": "2", "type": "PushEvent", "created_at": "2026-11-02T00:00:00Z", "payload": "x"},
+            {
+                "id": "3",
+                "type": "PushEvent",
+                "created_at": "2026-11-02T00:00:00Z",
+                "payload": {"head": HEAD, "commits": "nope"},
+            },
+            {
+                "id": "4",
+                "type": "PushEvent",
+                "created_at": "not a date",
+                "payload": {"head": HEAD, "commits": [HEAD, 7, None]},
+            },
+            push_event(HEAD, "2026-11-01T09:00:00Z", event_id="5"),
+        ]
+    )
+    got = await _forge(github).push_time(URL, HEAD)
+    assert got == PushTime(when=_ts("2026-11-01T09:00:00Z"), source="github_events")

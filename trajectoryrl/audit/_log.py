@@ -42,7 +42,7 @@ class AuditProblem(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     line: int
-    code: str  # unreadable | hash_mismatch | broken_link | seq_gap | head_mismatch
+    code: str  # unreadable | hash_mismatch | broken_link | seq_gap | head_mismatch | anchor_*
     detail: str
 
 
@@ -69,6 +69,11 @@ class AuditLog:
     @property
     def head(self) -> str:
         return self._head
+
+    @property
+    def last_seq(self) -> int:
+        """The seq of the last entry (-1 when the log is empty)."""
+        return self._seq - 1
 
     def _cut_torn_tail(self) -> None:
         with self.path.open("r+b") as fh:
@@ -144,9 +149,20 @@ class AuditLog:
         return [e for e in found if epoch is None or e.epoch == epoch]
 
 
-def verify_log(path: str | Path, *, expected_head: str | None = None) -> list[AuditProblem]:
-    """Every problem found, in file order; an empty list means the chain is intact."""
+def verify_log(
+    path: str | Path,
+    *,
+    expected_head: str | None = None,
+    anchor: tuple[int, str] | None = None,
+) -> list[AuditProblem]:
+    """Every problem found, in file order; an empty list means the chain is intact.
+
+    ``anchor``: (seq, hash) of an entry the validator's store recorded after writing it. The
+    log must still hold that entry with that hash: a cut tail (``anchor_missing``) or a log
+    rewritten with recomputed hashes (``anchor_mismatch``) is caught, which the chain alone
+    cannot show. Entries after the anchor (written just before a crash) are allowed."""
     problems: list[AuditProblem] = []
+    anchored: str | None = None
     prev, expect_seq = GENESIS, 0
     p = Path(path)
     if not p.exists():
@@ -184,7 +200,27 @@ def verify_log(path: str | Path, *, expected_head: str | None = None) -> list[Au
                         detail=f"entry seq {entry.seq} does not follow the previous entry (removed or reordered)",
                     )
                 )
+            if anchor is not None and entry.seq == anchor[0]:
+                anchored = entry.hash
             prev, expect_seq = entry.hash, entry.seq + 1
+    if anchor is not None and anchored is None:
+        problems.append(
+            AuditProblem(
+                line=0,
+                code="anchor_missing",
+                detail=f"the store anchored entry seq {anchor[0]}; the log ends before it "
+                "(tail cut)",
+            )
+        )
+    elif anchor is not None and anchored != anchor[1]:
+        problems.append(
+            AuditProblem(
+                line=0,
+                code="anchor_mismatch",
+                detail=f"entry seq {anchor[0]} differs from the one the store anchored "
+                "(the log was rewritten)",
+            )
+        )
     if expected_head is not None and prev != expected_head:
         problems.append(
             AuditProblem(

@@ -24,9 +24,16 @@ def _state_args(p: argparse.ArgumentParser) -> None:
 # -- audit -------------------------------------------------------------------------------
 def _audit_verify(args: argparse.Namespace) -> int:
     from trajectoryrl.audit import verify_log
+    from trajectoryrl.store import Store
 
     path = args.state_dir / "audit.jsonl" if args.log is None else args.log
-    problems = verify_log(path, expected_head=args.head)
+    anchor = None
+    db = args.state_dir / "state.db"
+    if db.exists():  # the validator's store anchors the log's head after each step
+        store = Store(db)
+        anchor = store.audit_anchor()
+        store.close()
+    problems = verify_log(path, expected_head=args.head, anchor=anchor)
     if not problems:
         console.print(f"[green]audit log intact[/]: {path}")
         return 0
@@ -123,12 +130,15 @@ def _reconcile(args: argparse.Namespace) -> int:
         Store(args.state_dir / "state.db"),
         args.epoch,
         load_suite(args.suite_dir),
+        owner_uid=args.owner_uid,
         chain_weights=chain_weights,
     )
     console.print(
         f"epoch {result.epoch}: {result.packs} packs, {result.episodes} episodes re-scored; "
         f"recomputed winner {result.winner}, weights {result.weights}"
     )
+    for note in result.notes:
+        console.print(f"note: {note}")
     if result.ok:
         console.print("[green]reconciled: no differences[/]")
         return 0
@@ -145,7 +155,13 @@ def _reconcile(args: argparse.Namespace) -> int:
 def _localnet(args: argparse.Namespace) -> int:
     import asyncio
 
-    from trajectoryrl.localnet import DEFAULT_MINERS, THREE_EPOCH_MINERS, next_dir, run_localnet
+    from trajectoryrl.localnet import (
+        DEFAULT_MINERS,
+        HOSTILE_MINERS,
+        THREE_EPOCH_MINERS,
+        next_dir,
+        run_localnet,
+    )
 
     own = None
     if args.pack is not None:
@@ -153,7 +169,9 @@ def _localnet(args: argparse.Namespace) -> int:
 
         own = load_pack(args.pack)  # an invalid pack stops here, with the field named
     root = args.dir or next_dir(Path.cwd())
-    miners = THREE_EPOCH_MINERS if args.plan == "three-epoch" else DEFAULT_MINERS
+    miners = {"three-epoch": THREE_EPOCH_MINERS, "hostile": HOSTILE_MINERS}.get(
+        args.plan, DEFAULT_MINERS
+    )
     result = asyncio.run(
         run_localnet(
             miners=miners,
@@ -328,6 +346,12 @@ def register_all(sub: Any) -> None:
     )
     rc.add_argument("--netuid", type=int, default=11)
     rc.add_argument("--validator-hotkey", default="", help="whose weights on the chain to compare")
+    rc.add_argument(
+        "--owner-uid",
+        type=int,
+        default=None,
+        help="the subnet owner's UID (burn); default: the one a burned decision names",
+    )
     rc.set_defaults(handler=_reconcile)
 
     ln = sub.add_parser(
@@ -341,10 +365,11 @@ def register_all(sub: Any) -> None:
     ln.add_argument("--sandbox", choices=["local", "docker"], default="local")
     ln.add_argument(
         "--plan",
-        choices=["default", "three-epoch"],
+        choices=["default", "three-epoch", "hostile"],
         default="default",
         help="default: strong, weak, a later copy, a wrong hash; three-epoch: later packs better "
-        "by less and by more than delta (use --epochs 3)",
+        "by less and by more than delta (use --epochs 3); hostile: honest miners and one "
+        "attacker per known attack (use --epochs 5)",
     )
     ln.add_argument(
         "--pack",

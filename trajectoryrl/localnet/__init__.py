@@ -2,6 +2,7 @@
 
 from trajectoryrl.localnet._run import (
     DEFAULT_MINERS,
+    HOSTILE_MINERS,
     THREE_EPOCH_MINERS,
     EpochReport,
     EpochRow,
@@ -14,6 +15,7 @@ from trajectoryrl.localnet._run import (
 
 __all__ = [
     "DEFAULT_MINERS",
+    "HOSTILE_MINERS",
     "THREE_EPOCH_MINERS",
     "EpochReport",
     "EpochRow",

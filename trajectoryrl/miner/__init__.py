@@ -9,6 +9,7 @@ per caller, signing each answer.
 
 from trajectoryrl.miner._access import CachedMetagraph, MetagraphProvider, TokenBucket
 from trajectoryrl.miner._commit import CommitResult, commit_claim, pushed_claim
+from trajectoryrl.miner._guard import ConnectionLimits, raise_fd_limit
 from trajectoryrl.miner._publish import (
     HOTKEY_FILE,
     PACK_JSON,
@@ -20,6 +21,8 @@ from trajectoryrl.miner._publish import (
 from trajectoryrl.miner._server import AccessPolicy, CurrentPack, MinerServer
 
 __all__ = [
+    "ConnectionLimits",
+    "raise_fd_limit",
     "HOTKEY_FILE",
     "CommitResult",
     "commit_claim",

@@ -8,6 +8,7 @@ validator permit, minimum stake), the message itself. Error bodies are ``{"error
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from bittensor import http_auth
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from trajectoryrl.miner._access import CachedMetagraph, MetagraphProvider, TokenBucket
+from trajectoryrl.miner._guard import ConnectionLimits, guarded_factory
 from trajectoryrl.protocol import (
     MAX_MESSAGE_BYTES,
     SUBMIT_PACK_PATH,
@@ -45,6 +47,7 @@ _DETAILS = {
     "hotkey_mismatch": "validator_hotkey differs from the signing hotkey",
     "no_pack": "no pack is being served",
     "too_large": "request body too large",
+    "body_timeout": "request body not received in time",
     "internal": "internal error",
 }
 _STATUS = {
@@ -62,6 +65,7 @@ _STATUS = {
     "hotkey_mismatch": 400,
     "no_pack": 503,
     "too_large": 413,
+    "body_timeout": 408,
     "internal": 500,
 }
 
@@ -145,6 +149,7 @@ class MinerServer:
         policy: AccessPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
         nonce_store: http_auth.NonceStore | None = None,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self.signer = signer
         self.hotkey = hotkey_of(signer)
@@ -156,7 +161,10 @@ class MinerServer:
         self._buckets = TokenBucket(self.policy.rate_capacity, self.policy.rate_per_s, clock=clock)
         retention = max(60.0, 2 * (self.policy.max_age_s + http_auth.DEFAULT_ALLOWED_SKEW))
         self._nonces = nonce_store or http_auth.InMemoryNonceStore(retention=retention)
+        self.limits = limits or ConnectionLimits()
         self._runner: web.AppRunner | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self.limiter: Any = None
         self.port: int | None = None
         self.served = 0
 
@@ -168,23 +176,33 @@ class MinerServer:
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Listen on ``host:port`` (0: any free port); returns the bound port."""
-        self._runner = web.AppRunner(self.app(), access_log=None)
+        """Listen on ``host:port`` (0: any free port); returns the bound port. Connections
+        pass through ``ConnectionLimits`` (lifetime, per-peer and total caps) first."""
+        self._runner = web.AppRunner(
+            self.app(), access_log=None, keepalive_timeout=self.limits.keepalive_s
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
+        assert self._runner.server is not None
+        factory, self.limiter = guarded_factory(self._runner.server, self.limits)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(factory, host, port, backlog=512)
+        sockets: list[Any] = list(self._server.sockets or [])
         self.port = int(sockets[0].getsockname()[1]) if sockets else port
         return self.port
 
     async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
 
     async def _handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
+        try:  # a body trickled in byte by byte must not hold the handler
+            body = await asyncio.wait_for(request.read(), self.limits.body_timeout_s)
+        except TimeoutError:
+            return _error("body_timeout")
         try:
             caller = verify_request(
                 request.headers,

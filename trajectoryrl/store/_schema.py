@@ -186,6 +186,15 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE ledger ADD COLUMN tokens_estimated INTEGER NOT NULL DEFAULT 0;
     """,
+    # 4 -> 5: the audit log's head, anchored after each committed step's entries, so a cut
+    # tail or a rewrite with recomputed hashes is caught by `audit verify`.
+    """
+    CREATE TABLE audit_anchor (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        head TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

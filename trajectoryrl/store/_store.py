@@ -145,10 +145,24 @@ class Store:
             "SELECT * FROM verifications WHERE epoch = ? ORDER BY hotkey, pack_hash", (epoch,)
         )
 
-    def pack_scores(self, epoch: int) -> list[sqlite3.Row]:
+    def pack_scores(self, epoch: int, *, include_left_out: bool = False) -> list[sqlite3.Row]:
+        """The epoch's pack scores. A pack whose evaluation failed on the validator's side
+        and had no earlier score to carry over is recorded as left out (``evaluator_failed``):
+        it has no verdict, so it is listed only when asked for."""
+        where = "" if include_left_out else " AND evaluator_failed = 0"
         return self.query(
-            "SELECT * FROM pack_scores WHERE epoch = ? ORDER BY hotkey, pack_hash", (epoch,)
+            f"SELECT * FROM pack_scores WHERE epoch = ?{where} ORDER BY hotkey, pack_hash",
+            (epoch,),
         )
+
+    def last_scored(self, pack_hash: str) -> sqlite3.Row | None:
+        """The latest real score of this exact pack (any hotkey, any earlier epoch)."""
+        rows = self.query(
+            "SELECT * FROM pack_scores WHERE pack_hash = ? AND evaluator_failed = 0 "
+            "ORDER BY epoch DESC LIMIT 1",
+            (pack_hash,),
+        )
+        return rows[0] if rows else None
 
     def last_pack_score(self, pack_hash: str) -> float | None:
         rows = self.query(
@@ -344,6 +358,20 @@ class Store:
     def decision(self, epoch: int) -> sqlite3.Row | None:
         rows = self.query("SELECT * FROM decisions WHERE epoch = ?", (epoch,))
         return rows[0] if rows else None
+
+    def anchor_audit(self, seq: int, head: str) -> None:
+        """Remember the audit log's last entry (its seq and hash): the log alone cannot show
+        that its tail was cut or that it was rewritten with recomputed hashes."""
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO audit_anchor (id, seq, head) VALUES (1, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, head = excluded.head",
+                (seq, head),
+            )
+
+    def audit_anchor(self) -> tuple[int, str] | None:
+        rows = self.query("SELECT seq, head FROM audit_anchor WHERE id = 1")
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
     def latest_decision(self) -> sqlite3.Row | None:
         rows = self.query("SELECT * FROM decisions ORDER BY epoch DESC LIMIT 1")

@@ -39,7 +39,10 @@ class ValidatorConfig(BaseModel):
     model_api_key_env: str = "OPENAI_API_KEY"
     model_timeout_s: float = Field(default=120.0, gt=0)
     model_max_retries: int = Field(default=4, ge=0)
-    model_max_tokens: int | None = Field(default=None, ge=1)  # per answer; None: episode budget
+    # Tokens per answer. Capped by default so one answer fits well inside model_timeout_s: a
+    # pack can steer its model into an endless answer, and an answer cut at the cap is the
+    # pack's limit hit (finish_reason length), where a timeout would be ours.
+    model_max_tokens: int | None = Field(default=4096, ge=1)
     model_tool_call_format: Literal["native", "text"] = "native"
     sandbox: Literal["local", "docker"] = "docker"
     sandbox_image: str | None = None
@@ -184,7 +187,7 @@ _HELP = {
     "model.api_key_env": "the NAME of the variable holding the API key (never the key)",
     "model.timeout_s": "seconds per model call",
     "model.max_retries": "retries per model call",
-    "model.max_tokens": "tokens per answer (default: the episode's budget)",
+    "model.max_tokens": "tokens per answer (default 4096; an answer cut there is the pack's)",
     "model.tool_call_format": "native | text",
     "sandbox": "docker | local (local: trusted packs only)",
     "sandbox.image": "the sandbox image (default: this harness's)",

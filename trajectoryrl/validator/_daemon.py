@@ -57,6 +57,10 @@ class EpochParams(BaseModel):
     retry_backoff_s: float = Field(default=2.0, ge=0)
     poll_s: float = Field(default=12.0, gt=0)
     block_time_s: float = Field(default=12.0, gt=0)  # maps a commitment's block to a time
+    # Verifications in flight at once, and the most one may take (a miner's slow repository or
+    # a stalled forge then costs one verification, on our side, never the whole stage).
+    verify_concurrency: int = Field(default=8, ge=1)
+    verify_deadline_s: float = Field(default=300.0, gt=0)
     winner: WinnerParams = Field(default_factory=WinnerParams)
     # stop a pack once it can neither qualify nor exceed the fixed bar (same winner, less spend)
     eliminate: bool = True
@@ -176,6 +180,7 @@ class Validator:
         self.clock = clock
         self.sleep = sleep
         self._stop = asyncio.Event()
+        self._verify_slots = asyncio.Semaphore(self.params.verify_concurrency)
 
     def stop(self) -> None:
         """Ask the loop to stop after the current step (SIGTERM)."""
@@ -302,7 +307,18 @@ class Validator:
     async def _verify_one(self, epoch: int, sub: Received) -> tuple[str, str, str]:
         # The commitment's block time is the submission time: the commit must have been public
         # (pushed) before it, the same test on every validator.
-        result = await self.verifier.verify(sub, sub.committed_at)
+        async with self._verify_slots:
+            try:
+                result = await asyncio.wait_for(
+                    self.verifier.verify(sub, sub.committed_at), self.params.verify_deadline_s
+                )
+            except TimeoutError:
+                result = Verified(
+                    ok=False,
+                    reason="verify_timeout",
+                    detail=f"not verified within {self.params.verify_deadline_s:g} s",
+                    validator_side=True,
+                )
         if not result.ok and result.validator_side:
             # Our failure (forge down, rate limit): a pack already verified for this hotkey
             # keeps its standing; a new one waits for a later epoch. Never a miner's zero.
@@ -356,7 +372,10 @@ class Validator:
         finished first. Later packs are stopped as soon as they can neither qualify nor
         exceed the bar (trajectoryrl.elimination); the decision is that of a full run."""
         ok_rows = [r for r in self.store.verifications(epoch) if r["ok"]]
-        already = {(r["hotkey"], r["pack_hash"]) for r in self.store.pack_scores(epoch)}
+        already = {
+            (r["hotkey"], r["pack_hash"])
+            for r in self.store.pack_scores(epoch, include_left_out=True)
+        }
         todo = [
             r
             for r in self._evaluation_order(ok_rows)
@@ -386,6 +405,7 @@ class Validator:
         full = EvaluationPlan(epoch_seed=seed, eliminate=False)
         results = await asyncio.gather(*(one(r, full) for r in first))
         failed = self._record_scores(epoch, first, results)
+        # An anchor we could not judge leaves no bar: every later pack is evaluated in full.
         bar = await self._bar(epoch, anchors) if eliminate and not failed else None
         if bar is not None:
             log.info("elimination_bar", epoch=epoch, bar=float(bar), anchors=sorted(anchors))
@@ -395,19 +415,25 @@ class Validator:
         ]
         results = await asyncio.gather(*(one(r, p) for r, p in zip(rest, plans, strict=True)))
         failed += self._record_scores(epoch, rest, results)
-        scores = {
-            claim_key(r): {"final": r["final"], "qualified": bool(r["qualified"])}
-            for r in self.store.pack_scores(epoch)
-        }
+        exhausted = {r["hotkey"]: "budget_exhausted" for r, ev in failed if ev.budget_exhausted}
+        failed = [(r, ev) for r, ev in failed if not ev.budget_exhausted]
         if failed:
-            # The evaluator (model, sandbox, budget) failed: no verdict and no weights from this
-            # epoch; the packs carry over and nobody is zeroed.
-            detail = json.dumps(dict(failed), sort_keys=True)
-            self.store.set_epoch_status(epoch, "no_weights", detail)
-            self._audit_committed(epoch)
             self.metrics.evaluator_failures.inc(len(failed))
-            log.warning("epoch_not_evaluated", epoch=epoch, unevaluated=dict(failed))
+        scored = self.store.pack_scores(epoch)
+        if exhausted or (failed and not scored):
+            # The validator itself cannot evaluate: the budget is spent, or nothing at all
+            # could be evaluated (the model or the sandbox is down for everyone). No verdict
+            # and no weights from this epoch; the packs carry over and nobody is zeroed.
+            unevaluated = {**{r["hotkey"]: "evaluator_failed" for r, _ in failed}, **exhausted}
+            self.store.set_epoch_status(
+                epoch, "no_weights", json.dumps(unevaluated, sort_keys=True)
+            )
+            self._audit_committed(epoch)
+            log.warning("epoch_not_evaluated", epoch=epoch, unevaluated=unevaluated)
             return "no_weights"
+        for row, ev in failed:
+            self._carry_over_or_leave_out(epoch, row, ev)
+        scores = {claim_key(r): r["final"] for r in self.store.pack_scores(epoch)}
         log.debug("scores", epoch=epoch, scores=scores)
         self.store.set_epoch_status(epoch, "evaluated")
         self._audit_committed(epoch)
@@ -415,17 +441,12 @@ class Validator:
 
     def _record_scores(
         self, epoch: int, rows: list[Any], results: list[PackEvaluation]
-    ) -> list[tuple[str, str]]:
-        """Store each verdict; return the packs the evaluator could not judge."""
-        failed = []
+    ) -> list[tuple[Any, PackEvaluation]]:
+        """Store each verdict; return the packs the evaluator could not judge (our side)."""
+        failed: list[tuple[Any, PackEvaluation]] = []
         for row, ev in zip(rows, results, strict=True):
             if ev.evaluator_failed or ev.budget_exhausted:
-                failed.append(
-                    (
-                        row["hotkey"],
-                        "budget_exhausted" if ev.budget_exhausted else "evaluator_failed",
-                    )
-                )
+                failed.append((row, ev))
                 continue
             parts: dict[str, Any] = {
                 "score": ev.parts,
@@ -446,6 +467,39 @@ class Validator:
                 parts_json=json.dumps(parts, sort_keys=True),
             )
         return failed
+
+    def _carry_over_or_leave_out(self, epoch: int, row: Any, ev: PackEvaluation) -> None:
+        """One pack's evaluation failed on our side (after the evaluator's retries) while
+        others were evaluated: the epoch goes on without a verdict on this pack. It keeps the
+        last score its exact pack earned (carried over, so an incumbent is not unseated by our
+        outage), or, never scored before, it is left out of this epoch. Never a zero."""
+        earlier = self.store.last_scored(row["pack_hash"])
+        if earlier is not None:
+            parts = json.loads(earlier["parts_json"])
+            # An earlier early stop was against that epoch's bar, not this one's.
+            parts.pop("eliminated", None)
+            parts["carried_over"] = {"from_epoch": int(earlier["epoch"]), "cause": ev.failure}
+            self.store.record_pack_score(
+                epoch,
+                row["hotkey"],
+                row["pack_hash"],
+                final=float(earlier["final"]),
+                qualified=bool(earlier["qualified"]),
+                evaluator_failed=False,
+                parts_json=json.dumps(parts, sort_keys=True),
+            )
+            log.warning("pack_carried_over", epoch=epoch, hotkey=row["hotkey"], cause=ev.failure)
+            return
+        self.store.record_pack_score(
+            epoch,
+            row["hotkey"],
+            row["pack_hash"],
+            final=0.0,
+            qualified=False,
+            evaluator_failed=True,
+            parts_json=json.dumps({"left_out": ev.failure}, sort_keys=True),
+        )
+        log.warning("pack_left_out", epoch=epoch, hotkey=row["hotkey"], cause=ev.failure)
 
     def _anchors(self, epoch: int, rows: list[Any]) -> set[tuple[str, str]]:
         """The incumbent's claims (the last decision's winner) and every claim the walk may
@@ -541,10 +595,22 @@ class Validator:
         return "decided" if decision.weights else "no_weights"
 
     # -- the audit trail of committed steps ------------------------------------------------
+    def _anchor(self) -> None:
+        """Anchor the audit log's last entry in the store: `audit verify` then catches a cut
+        tail or a rewrite with recomputed hashes, which the hash chain alone cannot show."""
+        if self.audit.last_seq >= 0:
+            self.store.anchor_audit(self.audit.last_seq, self.audit.head)
+
     def _audit_committed(self, epoch: int) -> None:
         """Append (once each, in step order) the entries of every step the store has committed,
         built from the store, so an entry lost to a kill after its step's commit is written on
-        restart with the content an uninterrupted run would have written."""
+        restart with the content an uninterrupted run would have written; then anchor them."""
+        try:
+            self._audit_steps(epoch)
+        finally:
+            self._anchor()
+
+    def _audit_steps(self, epoch: int) -> None:
         row = self.store.epoch(epoch)
         if row is None or row["status"] == "collecting":
             return
@@ -564,6 +630,13 @@ class Validator:
             if elim:
                 entry["eliminated"] = Elimination.model_validate(elim).summary()
             scores["scores"][claim_key(r)] = entry
+        left_out = {
+            claim_key(r): json.loads(r["parts_json"]).get("left_out", "")
+            for r in self.store.pack_scores(epoch, include_left_out=True)
+            if r["evaluator_failed"]
+        }
+        if left_out:
+            scores["left_out"] = left_out  # failed on our side, never scored: no verdict
         if status == "no_weights" and decision is None:
             scores["unevaluated"] = json.loads(row["detail"])  # the evaluator failed
         self.audit.append_once(epoch, "scores", scores)
@@ -614,6 +687,7 @@ class Validator:
             if reveal is not None:
                 entry["reveal_round"] = reveal
             self.audit.append(epoch, "weights", entry)
+            self._anchor()
             outcome = "failed" if not success else ("committed" if reveal is not None else "ok")
             self.metrics.weights_set.labels(result=outcome).inc()
             if success:

@@ -2,8 +2,14 @@
 
 The cache key covers everything that changes a result: pack hash, scenario content hash,
 seed, model identity, harness version and sandbox. An unchanged pack in an epoch with the same
-seeds costs no model call; a new epoch seed re-evaluates. Episodes the evaluator itself broke
-(model outage, sandbox failure) are never cached and never scored as the pack's zero.
+seeds costs no model call; a new epoch seed re-evaluates.
+
+Failures are attributed. What the pack's agent did (bad arguments, output it asked for that
+overflowed the context, a command that stalled a check, a containment limit) ends its episode
+with a termination reason and is scored and cached like any result. What broke on our side
+(model outage, sandbox down) is retried ``episode_retries`` times; an episode still broken is
+never cached and never scored as the pack's zero: the pack's evaluation says
+``evaluator_failed`` with the cause, and the daemon carries the pack over or leaves it out.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 
@@ -54,6 +60,9 @@ class HarnessEvaluator:
         ledger: Ledger | None = None,
         provider: Provider | None = None,
         metrics: Metrics | None = None,
+        episode_retries: int = 1,
+        retry_backoff_s: float = 1.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if not suite:
             raise ValueError("the evaluator needs at least one scenario")
@@ -69,6 +78,11 @@ class HarnessEvaluator:
         self.ledger = ledger
         self.provider = provider
         self.metrics = metrics or Metrics()
+        if episode_retries < 0 or retry_backoff_s < 0:
+            raise ValueError("episode_retries and retry_backoff_s must be >= 0")
+        self.episode_retries = episode_retries
+        self.retry_backoff_s = retry_backoff_s
+        self.sleep = sleep
 
     async def evaluate(
         self,
@@ -114,6 +128,7 @@ class HarnessEvaluator:
                 episodes=outcomes,
             )
         pack_score = aggregate(scores, self.scoring)
+        causes = [e for s in scores if s.evaluator_failed for e in s.errors]
         return PackEvaluation(
             pack_hash=pack_hash,
             final=pack_score.final,
@@ -122,6 +137,9 @@ class HarnessEvaluator:
             # "below_threshold") or it cannot qualify.
             qualified=pack_score.qualified,
             evaluator_failed=pack_score.evaluator_failed,
+            failure=(causes[0] if causes else "evaluator_failed")
+            if pack_score.evaluator_failed
+            else "",
             parts=json.loads(pack_score.model_dump_json()),
             episodes=outcomes,
             elimination=None if elimination is None else elimination.model_dump(),
@@ -217,9 +235,31 @@ class HarnessEvaluator:
                     return None
             try:
                 instance = instantiate(scenario, seed)
-                model = self.model_factory(instance, pack)
-                traj = await run_episode(instance, pack, model, self.sandbox, pack_hash=pack_hash)
-                await asyncio.to_thread(self._meter, traj, key, hotkey, epoch)
+                delay = self.retry_backoff_s
+                for attempt in range(self.episode_retries + 1):
+                    model = self.model_factory(instance, pack)
+                    traj = await run_episode(
+                        instance,
+                        pack,
+                        model,
+                        self.sandbox,
+                        pack_hash=pack_hash,
+                        context_tokens=self.provider.context_limit if self.provider else None,
+                    )
+                    await asyncio.to_thread(self._meter, traj, key, hotkey, epoch)
+                    if not traj.termination.evaluator_failed:
+                        break
+                    # Our side broke (model endpoint, sandbox): try again before giving up.
+                    log.info(
+                        "episode_retry",
+                        scenario=scenario.name,
+                        seed=seed,
+                        attempt=attempt + 1,
+                        errors=traj.errors,
+                    )
+                    if attempt < self.episode_retries:
+                        await self.sleep(delay)
+                        delay *= 2
             finally:
                 if self.budget is not None:
                     self.budget.release(reserved)

@@ -39,6 +39,7 @@ class Reconciliation(BaseModel):
     winner: str | None = None
     weights: dict[int, float] = Field(default_factory=dict)
     differences: list[Difference] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # what was not compared, and why
 
     @property
     def ok(self) -> bool:
@@ -143,10 +144,20 @@ def reconcile_epoch(
         candidates.append(
             claim.model_copy(update={"score": pack.final, "qualified": pack.qualified})
         )
-    decision = decide(candidates, winner_params, owner_uid=owner_uid, claims=claims)
     recorded = store.decision(epoch)
+    if owner_uid is None and recorded is not None and recorded["burned"]:
+        # The burn went to the subnet owner's UID: a chain fact the record names.
+        burned_to = list(json.loads(recorded["weights_json"]))
+        owner_uid = int(burned_to[0]) if len(burned_to) == 1 else None
+    decision = decide(candidates, winner_params, owner_uid=owner_uid, claims=claims)
+    notes: list[str] = []
+    status = store.epoch(epoch)
     if recorded is None:
-        diffs.append(Difference(what="decision_missing", subject=f"epoch {epoch}"))
+        if status is not None and status["status"] == "no_weights":
+            # Not a difference: the epoch set no weights, and says why.
+            notes.append(f"epoch {epoch} set no weights: {status['detail'] or 'no decision'}")
+        else:
+            diffs.append(Difference(what="decision_missing", subject=f"epoch {epoch}"))
     else:
         if recorded["winner_hotkey"] != decision.winner_hotkey:
             diffs.append(
@@ -167,15 +178,38 @@ def reconcile_epoch(
                     recomputed=decision.weights,
                 )
             )
-    if chain_weights is not None and _weights_differ(chain_weights, decision.weights):
-        diffs.append(
-            Difference(
-                what="chain_weights",
-                subject=f"epoch {epoch}",
-                recorded=chain_weights,
-                recomputed=decision.weights,
-            )
+        for ws in store.query(
+            "SELECT * FROM weight_sets WHERE epoch = ? AND success = 1 ORDER BY id", (epoch,)
+        ):
+            sent = {int(k): float(v) for k, v in json.loads(ws["weights_json"]).items()}
+            if _weights_differ(sent, decision.weights):
+                diffs.append(
+                    Difference(
+                        what="weights_set",
+                        subject=f"epoch {epoch} block {ws['block']}",
+                        recorded=sent,
+                        recomputed=decision.weights,
+                    )
+                )
+    if chain_weights is not None:
+        latest = store.query(
+            "SELECT epoch FROM weight_sets WHERE success = 1 ORDER BY id DESC LIMIT 1"
         )
+        if latest and int(latest[0][0]) != epoch:
+            # The chain holds what was set last; compare with it only for that epoch.
+            notes.append(
+                f"the chain now holds epoch {int(latest[0][0])}'s weights; epoch {epoch} was "
+                "compared with what the store recorded as set"
+            )
+        elif _weights_differ(chain_weights, decision.weights):
+            diffs.append(
+                Difference(
+                    what="chain_weights",
+                    subject=f"epoch {epoch}",
+                    recorded=chain_weights,
+                    recomputed=decision.weights,
+                )
+            )
     return Reconciliation(
         epoch=epoch,
         packs=len(rows),
@@ -183,4 +217,5 @@ def reconcile_epoch(
         winner=decision.winner_hotkey,
         weights=decision.weights,
         differences=diffs,
+        notes=notes,
     )

@@ -59,6 +59,7 @@ class PackEvaluation(BaseModel):
     qualified: bool
     evaluator_failed: bool
     budget_exhausted: bool = False
+    failure: str = ""  # when evaluator_failed: the first cause ("<code>: <message>")
     parts: dict[str, Any] = Field(default_factory=dict)  # PackScore as JSON data
     episodes: list[EpisodeOutcome] = Field(default_factory=list)
     # set when the pack was stopped early (trajectoryrl.elimination.Elimination as JSON data):

@@ -12,6 +12,8 @@ record per pushed commit (server clock at receive, ref, old, new, commit) to a l
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import itertools
 import stat
 import subprocess
 import time
@@ -58,6 +60,33 @@ class _RateLimited(Exception):
         self.reset_at = reset_at
 
 
+def _push_of(event: Any, commit: str) -> float | None:
+    """The push time of ``commit`` in one event, or None. Events are untrusted data: a field
+    of the wrong shape makes the event not a push of the commit, never an exception."""
+    from github import BadAttributeException
+
+    try:
+        if event.type != "PushEvent":
+            return None
+        payload = event.payload
+    except (BadAttributeException, AttributeError, ValueError, TypeError):
+        return None  # PyGithub refuses a field of the wrong type when it is read
+    if not isinstance(payload, dict):
+        return None
+    commits = payload.get("commits")
+    shas = {
+        str(c.get("sha", ""))
+        for c in (commits if isinstance(commits, list) else [])
+        if isinstance(c, dict)
+    }
+    if payload.get("head") != commit and commit not in shas:
+        return None
+    try:
+        return _ts(event.created_at)
+    except (BadAttributeException, ValueError, TypeError, AttributeError, OverflowError):
+        return None
+
+
 def _ts(value: Any) -> float:
     if isinstance(value, datetime):
         return value.timestamp()
@@ -82,8 +111,14 @@ class GitHubForge:
         max_rate_wait_s: float = 30.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_workers: int = 4,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Forge lookups are slow blocking HTTP: their own small pool, so they never starve
+        # the default executor that git helpers, the store and the sandbox share.
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix="forge"
+        )
         self._token = token
         self.timeout_s = timeout_s
         self.max_pages = max_pages
@@ -109,25 +144,20 @@ class GitHubForge:
             seconds_between_requests=None,
             seconds_between_writes=None,
         )
+        earliest: float | None = None
         try:
             events = gh.get_repo(full_name, lazy=True).get_events()
-            earliest: float | None = None
-            for i, event in enumerate(events):
-                if i >= self.max_pages * self.per_page:
-                    break
-                if event.type != "PushEvent":
-                    continue
-                payload = event.payload or {}
-                shas = {
-                    str(c.get("sha", ""))
-                    for c in payload.get("commits") or []
-                    if isinstance(c, dict)
-                }
-                if payload.get("head") == commit or commit in shas:
-                    when = _ts(event.created_at)
+            # islice stops after the last allowed event without asking for the next page
+            # (GitHub answers a page past its 300-event window with 422).
+            for event in itertools.islice(events, self.max_pages * self.per_page):
+                when = _push_of(event, commit)
+                if when is not None:
                     earliest = when if earliest is None else min(earliest, when)
             return earliest
         except GithubException as err:
+            if earliest is not None:
+                return earliest  # a later page failing never discards a push time found
+
             headers = {k.lower(): v for k, v in (err.headers or {}).items()}
             if err.status in (403, 429) and (
                 headers.get("x-ratelimit-remaining") == "0"
@@ -156,7 +186,8 @@ class GitHubForge:
         for attempt in (1, 2):
             try:
                 self.requests += 1
-                when = await asyncio.to_thread(self._lookup, full, commit)
+                loop = asyncio.get_running_loop()
+                when = await loop.run_in_executor(self._executor, self._lookup, full, commit)
             except _RateLimited as rl:
                 wait = None if rl.reset_at is None else max(0.0, rl.reset_at - self._clock())
                 if attempt == 1 and wait is not None and wait <= self.max_rate_wait_s:
@@ -172,7 +203,8 @@ class GitHubForge:
                 return PushTimeUnknown(reason="forge_error", detail=f"HTTP {err.status}")
             except (RequestException, OSError) as err:
                 return PushTimeUnknown(reason="forge_unavailable", detail=type(err).__name__)
-            except (ValueError, TypeError, KeyError) as err:
+            except (ValueError, TypeError, KeyError, AttributeError) as err:
+                # A malformed answer is the forge's error, never our internal_error.
                 return PushTimeUnknown(reason="forge_error", detail=type(err).__name__)
             if when is None:
                 return PushTimeUnknown(

@@ -46,6 +46,10 @@ class GitLimits(BaseModel):
     fetch_timeout_s: float = Field(default=60.0, gt=0)
     command_timeout_s: float = Field(default=10.0, gt=0)
     max_repo_bytes: int = Field(default=50_000_000, gt=0)  # per repository cache dir
+    # All mirrors together; past it the least recently used are removed (never one used in
+    # the last ``evict_grace_s``: it may be being read by a verification in flight).
+    max_cache_bytes: int = Field(default=2_000_000_000, gt=0)
+    evict_grace_s: float = Field(default=600.0, ge=0)
     max_blob_bytes: int = Field(default=400_000, gt=0)  # pack.json blob, checked before reading
     fetch_ttl_s: float = Field(default=30.0, ge=0)  # a fetch this recent is reused
     size_poll_s: float = Field(default=0.25, gt=0)
@@ -104,6 +108,9 @@ class GitCache:
         self._clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
         self._fetched_at: dict[str, float] = {}
+        self._used_at: dict[str, float] = {}  # mirror dir name -> last sync (this process)
+        self._evict_lock = asyncio.Lock()
+        self.evicted: list[str] = []
         self.clones: Counter[str] = Counter()
         self.fetches: Counter[str] = Counter()
 
@@ -248,7 +255,33 @@ class GitCache:
                 raise
             self.fetches[ref.key] += 1
             self._fetched_at[ref.key] = self._clock()
-            return path
+            self._used_at[path.name] = self._clock()
+            await asyncio.to_thread(os.utime, path)  # recency survives a restart (mtime)
+        await self._evict(keep=path)
+        return path
+
+    async def _evict(self, *, keep: Path) -> None:
+        """Remove least-recently-used mirrors until the cache fits ``max_cache_bytes``."""
+        async with self._evict_lock:
+            mirrors = await asyncio.to_thread(self._mirrors)
+            total = sum(size for _, _, size in mirrors)
+            now = self._clock()
+            for _, path, size in sorted(mirrors, key=lambda m: m[0]):
+                if total <= self.limits.max_cache_bytes:
+                    return
+                used = self._used_at.get(path.name)
+                if path == keep or (used is not None and now - used < self.limits.evict_grace_s):
+                    continue
+                await asyncio.to_thread(shutil.rmtree, path, True)  # sync() refetches it
+                self.evicted.append(path.name)
+                total -= size
+
+    def _mirrors(self) -> list[tuple[float, Path, int]]:
+        out = []
+        for entry in self.root.iterdir() if self.root.is_dir() else []:
+            if entry.is_dir() and not entry.name.startswith("."):
+                out.append((entry.stat().st_mtime, entry, _du(entry)))
+        return out
 
     # -- reads from a mirror (no checkout) ------------------------------------------------
     async def check_commit(self, path: Path, commit: str) -> None:

@@ -24,7 +24,8 @@ class Reason(StrEnum):
     branch's HEAD: dangling, on another branch, force-pushed away).
     pack.json at the commit: ``pack_missing``, ``pack_symlink``, ``pack_not_blob``,
     ``pack_blob_too_large`` (blob size checked before reading), ``pack_encoding`` (not UTF-8),
-    ``pack_json`` (not JSON, or NaN/Infinity), ``pack_too_deep``, ``pack_hash_mismatch``,
+    ``pack_json`` (not JSON, or NaN/Infinity), ``pack_duplicate_key`` (an object names a key
+    twice: readers would disagree on its value), ``pack_too_deep``, ``pack_hash_mismatch``,
     ``pack_schema``, ``pack_too_large`` (canonical size over the limit).
     Binding: ``hotkey_not_bound`` (the commit's ``MINER_HOTKEY`` file is missing or names
     another hotkey than the one that committed the claim).
@@ -55,6 +56,7 @@ class Reason(StrEnum):
     PACK_BLOB_TOO_LARGE = "pack_blob_too_large"
     PACK_ENCODING = "pack_encoding"
     PACK_JSON = "pack_json"
+    PACK_DUPLICATE_KEY = "pack_duplicate_key"
     PACK_TOO_DEEP = "pack_too_deep"
     PACK_HASH_MISMATCH = "pack_hash_mismatch"
     PACK_SCHEMA = "pack_schema"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -15,8 +14,10 @@ from clawbench.errors import PackError
 from clawbench.pack import (
     DEFAULT_MAX_PACK_BYTES,
     MAX_PACK_NESTING,
+    DuplicateKeyError,
     PolicyBundle,
     canonical_json,
+    loads_pack_json,
     nesting_exceeds,
     pack_hash,
     validate_pack_data,
@@ -109,9 +110,11 @@ def parse_pack_bytes(
     except UnicodeDecodeError as err:
         raise VerifyError(Reason.PACK_ENCODING, f"not UTF-8 at byte {err.start}") from None
     try:
-        data = json.loads(text, parse_constant=_no_constants)
+        data = loads_pack_json(text, parse_constant=_no_constants)
     except RecursionError:
         raise VerifyError(Reason.PACK_TOO_DEEP, "JSON nested too deeply") from None
+    except DuplicateKeyError as err:
+        raise VerifyError(Reason.PACK_DUPLICATE_KEY, str(err)[:100]) from None
     except ValueError as err:
         raise VerifyError(Reason.PACK_JSON, f"not JSON: {str(err)[:100]}") from None
     if nesting_exceeds(data, MAX_JSON_DEPTH):

@@ -2,9 +2,10 @@
 
     python3 clawbench/sandbox/container/build.py --base clawbench-base:bookworm
 
-The image is tagged ``clawbench-sandbox:<HARNESS_VERSION>`` and labelled with the harness
-version and ``source_hash``, a hash of the Python files it runs (the world engine and the
-server). The docker backend refuses an image whose labels do not match the host's code, so a
+The image is tagged ``clawbench-sandbox:<HARNESS_VERSION>-<source_hash[:12]>`` and labelled
+with the harness version and ``source_hash``, a hash of the Dockerfile and the Python files it
+runs (the world engine and the server), so two checkouts with different engine code never
+overwrite each other's image, and a different image is a different evaluation cache key. The docker backend refuses an image whose labels do not match the host's code, so a
 trajectory can never come from a stale engine. A build is skipped when an image with the same
 tag and labels exists.
 """
@@ -22,11 +23,12 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]  # .../clawbench
 REPO_DIR = PACKAGE_DIR.parent
-DOCKERFILE = "docker/sandbox.Dockerfile"
+DOCKERFILE = "clawbench/sandbox/container/sandbox.Dockerfile"
 IMAGE_NAME = "clawbench-sandbox"
 LABEL_KIND = "clawbench.image"
 LABEL_VERSION = "clawbench.harness_version"
 LABEL_SOURCE = "clawbench.source_hash"
+LABEL_BASE = "clawbench.base_id"
 
 
 def harness_version(package_dir: Path = PACKAGE_DIR) -> str:
@@ -39,12 +41,15 @@ def harness_version(package_dir: Path = PACKAGE_DIR) -> str:
 
 
 def default_tag(package_dir: Path = PACKAGE_DIR) -> str:
-    return f"{IMAGE_NAME}:{harness_version(package_dir)}"
+    return f"{IMAGE_NAME}:{harness_version(package_dir)}-{source_hash(package_dir)[:12]}"
 
 
 def image_sources(package_dir: Path = PACKAGE_DIR) -> dict[str, Path]:
-    """Context path -> source file, for every file the image runs."""
-    files = {"clawbench/sandbox/container/server.py": package_dir / "sandbox/container/server.py"}
+    """Context path -> source file, for every file the image is built from and runs."""
+    files = {
+        DOCKERFILE: package_dir / "sandbox/container/sandbox.Dockerfile",
+        "clawbench/sandbox/container/server.py": package_dir / "sandbox/container/server.py",
+    }
     for src in sorted((package_dir / "world/engine").glob("*.py")):
         files[f"clawbench/world/engine/{src.name}"] = src
     return files
@@ -69,8 +74,7 @@ def image_labels(package_dir: Path = PACKAGE_DIR) -> dict[str, str]:
 
 def prepare_context(dest: Path, repo_dir: Path = REPO_DIR) -> None:
     """A minimal build context: the Dockerfile and the files the image runs, nothing else."""
-    files = {DOCKERFILE: repo_dir / DOCKERFILE, **image_sources(repo_dir / "clawbench")}
-    for rel, src in files.items():
+    for rel, src in image_sources(repo_dir / "clawbench").items():
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, target)
@@ -91,6 +95,18 @@ def _existing_labels(tag: str) -> dict[str, str] | None:
     return labels if isinstance(labels, dict) else {}
 
 
+def _image_id(image: str) -> str:
+    """The base image's id (recorded in a label: two validators on different bases can tell),
+    or "unknown" when it is not local yet (docker pulls it during the build)."""
+    proc = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{.Id}}", image],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else "unknown"
+
+
 def build(base_image: str, tag: str | None = None, *, force: bool = False) -> str:
     """Builds (or keeps) the sandbox image with the docker CLI; returns its tag."""
     tag = tag or default_tag()
@@ -104,6 +120,7 @@ def build(base_image: str, tag: str | None = None, *, force: bool = False) -> st
         cmd += ["--build-arg", f"BASE_IMAGE={base_image}"]
         cmd += ["--build-arg", f"HARNESS_VERSION={labels[LABEL_VERSION]}"]
         cmd += ["--build-arg", f"SOURCE_HASH={labels[LABEL_SOURCE]}"]
+        cmd += ["--build-arg", f"BASE_ID={_image_id(base_image)}"]
         subprocess.run([*cmd, ctx], check=True, stdout=subprocess.DEVNULL)
     # Earlier builds of this tag are now dangling: drop them.
     subprocess.run(

@@ -1,6 +1,6 @@
 """The sandbox's world server: JSON lines on stdin, JSON lines on stdout (standard library only).
 
-It runs as PID 1 of a locked container (docker/sandbox.Dockerfile) and answers one episode:
+It runs as PID 1 of a locked container (sandbox.Dockerfile beside it) and answers one episode:
 
     {"id": n, "op": "init", "world_input": {...}, "real_workspace": {path: text} | null,
      "exec_timeout_s": 30}
@@ -79,6 +79,57 @@ def _harden_self() -> None:
             signal.signal(sig, signal.SIG_IGN)
 
 
+# seccomp: the agent's commands may not trace or read/write other processes' memory (a traced
+# shell can stall a hidden check: its parent never sees it exit). (arch, nr...) per ABI.
+_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+_DENIED_SYSCALLS = {
+    "x86_64": (101, 310, 311),  # ptrace, process_vm_readv, process_vm_writev
+    "aarch64": (117, 270, 271),
+}
+_EPERM = 1
+
+
+def _deny_ptrace_filter(machine: str) -> bytes | None:
+    """A classic-BPF seccomp program returning EPERM for the denied syscalls (and for the
+    x32 ABI on x86_64, which would otherwise dodge the numbers); None on other machines."""
+    import struct
+
+    arch, denied = _AUDIT_ARCH.get(machine), _DENIED_SYSCALLS.get(machine)
+    if arch is None or denied is None:
+        return None
+    n = len(denied)
+    ld_w_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, errno = 0x7FFF0000, 0x00050000 | _EPERM
+    prog = [
+        (ld_w_abs, 0, 0, 4),  # seccomp_data.arch
+        (jeq, 0, n + 2, arch),  # another ABI: allow (docker's own profile still applies)
+        (ld_w_abs, 0, 0, 0),  # seccomp_data.nr
+        (jge, n + 1, 0, 0x40000000),  # x32 syscalls: deny
+        *[(jeq, n - k, 0, nr) for k, nr in enumerate(denied)],
+        (ret, 0, 0, allow),
+        (ret, 0, 0, errno),
+    ]
+    return b"".join(struct.pack("HBBI", *insn) for insn in prog)
+
+
+def _install_seccomp() -> None:
+    import ctypes
+
+    program = _deny_ptrace_filter(os.uname().machine)
+    if program is None:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    buf = ctypes.create_string_buffer(program, len(program))
+
+    class _Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    prog = _Prog(len(program) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS (also set by docker's no-new-privileges)
+    if libc.prctl(22, 2, ctypes.byref(prog), 0, 0) != 0:  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+        os._exit(126)  # never run an agent command without the filter
+
+
 def _child_setup() -> None:
     # Volunteer the agent's commands to the OOM killer before this server.
     try:
@@ -86,6 +137,39 @@ def _child_setup() -> None:
             fh.write("1000")
     except OSError:
         pass
+    _install_seccomp()
+
+
+def _clear_ipc() -> None:
+    """Remove every SysV IPC object and POSIX message queue left in the container's IPC
+    namespace: they outlive the processes that made them, so state could pass between
+    commands (or into a hidden check) outside the workspace."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    ipc_rmid = 0
+    for kind, remove in (
+        ("shm", lambda i: libc.shmctl(i, ipc_rmid, None)),
+        ("msg", lambda i: libc.msgctl(i, ipc_rmid, None)),
+        ("sem", lambda i: libc.semctl(i, 0, ipc_rmid)),
+    ):
+        try:
+            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 1 and fields[1].isdigit():
+                remove(int(fields[1]))
+    try:
+        queues = os.listdir("/dev/mqueue")
+    except OSError:
+        return
+    for name in queues:
+        try:
+            os.unlink(os.path.join("/dev/mqueue", name))
+        except OSError:
+            pass
 
 
 class Server:
@@ -192,18 +276,28 @@ class Server:
             self._contained()
             return 126, f"sh: cannot start command: {exc.strerror}", False
         assert proc.stdout is not None
-        buf, timed_out = _read_bounded(proc.stdout.fileno(), time.monotonic() + timeout)
+        # One deadline for the whole command: reading its output and waiting for it to exit.
+        deadline = time.monotonic() + timeout
+        buf, timed_out = _read_bounded(proc.stdout.fileno(), deadline)
         proc.stdout.close()
+        code = None
+        if not timed_out:
+            try:
+                code = proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                timed_out = True
         if timed_out:
+            # Kill everything, not only the command's group: a process that escaped the group
+            # and traces the shell would otherwise keep the shell's exit from ever reaching us.
             _kill_group(proc.pid)
-        try:
-            code = proc.wait(timeout=max(0.1, timeout))
-        except subprocess.TimeoutExpired:
-            _kill_group(proc.pid)
-            code = proc.wait()
-            timed_out = True
+            self._sweep()
+            try:
+                code = proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                code = TIMEOUT_EXIT_CODE
         self._sweep()
         self._contained()
+        assert code is not None
         if timed_out:
             code = TIMEOUT_EXIT_CODE
         elif code < 0:
@@ -211,9 +305,16 @@ class Server:
         return code, buf.decode("utf-8", errors="replace"), timed_out
 
     def _sweep(self) -> None:
-        """As PID 1, kill every other process (nothing outlives a command) and reap them."""
+        """As PID 1, kill every other process (nothing outlives a command), reap them, and
+        clear the IPC objects they left."""
         if os.getpid() != 1:
             return
+        try:
+            self._kill_and_reap()
+        finally:
+            _clear_ipc()
+
+    def _kill_and_reap(self) -> None:
         for _ in range(200):
             try:
                 os.kill(-1, signal.SIGKILL)

@@ -161,7 +161,7 @@ def _read(state: State, args: list[str]) -> Res:
     if not ids:
         raise Usage(f"message read needs at least one message ID\n{USAGE}")
     parts = []
-    for mid in ids:
+    for mid in dict.fromkeys(ids):  # an id given twice is shown once
         folder, i = find_message(state, mid)
         parts.append(render_message(state.folders[folder][i]))
     return Res("\n\n----------\n\n".join(parts))

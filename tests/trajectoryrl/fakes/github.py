@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl
 
 
 @dataclass
@@ -70,7 +71,24 @@ class FakeGitHub:
                 if repo.status != 200:
                     self._send(repo.status, {"message": "Server Error"})
                     return
-                self._send(200, repo.events)
+                # Pages as GitHub serves them: a Link to the next page while events remain,
+                # and 422 for a page past the 300-event window.
+                query = dict(parse_qsl(self.path.partition("?")[2]))
+                page, per_page = int(query.get("page", 1)), int(query.get("per_page", 30))
+                if (page - 1) * per_page >= 300:
+                    self._send(
+                        422,
+                        {
+                            "message": "In order to keep the API fast, you can only request 300 events"
+                        },
+                    )
+                    return
+                chunk = repo.events[(page - 1) * per_page : page * per_page]
+                headers = {}
+                if page * per_page < len(repo.events):
+                    nxt = f"{fake.base_url}{self.path.partition('?')[0]}?per_page={per_page}&page={page + 1}"
+                    headers["Link"] = f'<{nxt}>; rel="next"'
+                self._send(200, chunk, headers)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"

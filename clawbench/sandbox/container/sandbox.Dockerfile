@@ -11,15 +11,20 @@ FROM ${BASE_IMAGE}
 
 ARG HARNESS_VERSION=unknown
 ARG SOURCE_HASH=unknown
+ARG BASE_ID=unknown
 LABEL clawbench.image="sandbox" \
       clawbench.harness_version="${HARNESS_VERSION}" \
-      clawbench.source_hash="${SOURCE_HASH}"
+      clawbench.source_hash="${SOURCE_HASH}" \
+      clawbench.base_id="${BASE_ID}"
 
 COPY clawbench/world/engine/ /opt/clawbench/clawbench_engine/
 COPY clawbench/sandbox/container/server.py /opt/clawbench/server.py
 # Byte-compile now: the root filesystem is read-only at run time.
+# No setuid/setgid binaries: nothing in the image can change its user (no-new-privileges
+# already stops them; this removes them).
 RUN python3 -m compileall -q /opt/clawbench && chmod -R a+rX,go-w /opt/clawbench \
- && mkdir -p /workspace && chmod 1777 /workspace
+ && mkdir -p /workspace && chmod 1777 /workspace \
+ && find / -xdev -type f -perm /6000 -exec chmod a-s {} +
 
 ENV LANG=C.UTF-8
 USER 65534:65534
