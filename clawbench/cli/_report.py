@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 import webbrowser
 from pathlib import Path
-from typing import Any
 
 from clawbench.cli._app import EXIT_OK, Ctx, add_json_flag
 from clawbench.report import (
-    RunView,
+    check_changes_table,
+    compare_dict,
     compare_table,
+    compare_view,
     coverage_warnings,
     episodes_list,
     episodes_table,
     load_run,
+    pack_diff_lines,
+    render_compare_html,
     render_html,
     run_view,
     summary_dict,
@@ -40,35 +43,33 @@ def cmd_report(args: argparse.Namespace, ctx: Ctx) -> int:
 
 def cmd_compare(args: argparse.Namespace, ctx: Ctx) -> int:
     a, b = load_run(args.run_a), load_run(args.run_b)
-    va, vb = run_view(a), run_view(b)
-    warnings = coverage_warnings(va, vb)
+    cv = compare_view(a, b)
+    cv.warnings.extend(coverage_warnings(cv.a, cv.b))
+    html = Path(args.html) if args.html else None
+    if html is not None:
+        html.write_text(render_compare_html(cv), encoding="utf-8")
     if ctx.json:
-        ctx.emit(compare_dict(va, vb, warnings))
+        ctx.emit({**compare_dict(cv), "html": None if html is None else str(html)})
     else:
-        ctx.console.print(compare_table(a, b, ctx.console.width))
-    for warning in warnings:
+        ctx.console.print(compare_table(cv, ctx.console.width))
+        flips = check_changes_table(cv, ctx.console.width)
+        if flips is None:
+            ctx.say("checks: no check changed its verdict on a seed scored in both runs")
+        else:
+            ctx.console.print(flips)
+        for line in pack_diff_lines(cv):
+            ctx.say(line)
+        if args.pack_diff:
+            for f in cv.pack_diff.changed:
+                for line in f.lines:
+                    ctx.say(line, "green" if line[:1] == "+" else "red" if line[:1] == "-" else "")
+    for warning in cv.warnings:
         ctx.say(f"warning: {warning}", "yellow")
+    if html is not None:
+        ctx.say(f"HTML comparison: {html}")
+        if args.open_browser == "yes":
+            webbrowser.open(html.resolve().as_uri())
     return EXIT_OK
-
-
-def compare_dict(va: RunView, vb: RunView, warnings: list[str]) -> dict[str, Any]:
-    sa = {s.scenario: s for s in va.scenarios}
-    sb = {s.scenario: s for s in vb.scenarios}
-    rows = []
-    for name in list(sa) + [n for n in sb if n not in sa]:
-        row: dict[str, Any] = {"scenario": name}
-        for part in ("success", "safety", "final"):
-            x = getattr(sa[name], part) if name in sa else None
-            y = getattr(sb[name], part) if name in sb else None
-            row[part] = {"a": x, "b": y, "delta": None if x is None or y is None else y - x}
-        rows.append(row)
-    return {
-        "a": {"run_dir": va.path, **summary_dict(va)},
-        "b": {"run_dir": vb.path, **summary_dict(vb)},
-        "scenarios": rows,
-        "final_delta": None if va.final is None or vb.final is None else vb.final - va.final,
-        "warnings": warnings,
-    }
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -80,8 +81,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--open-browser", choices=("yes", "no"), default="no")
     add_json_flag(p)
     p.set_defaults(handler=cmd_report)
-    p = sub.add_parser("compare", help="two runs side by side per scenario, with deltas")
+    p = sub.add_parser(
+        "compare",
+        help="two runs: score deltas with 95%% intervals, checks that flipped, pack diff",
+    )
     p.add_argument("run_a")
     p.add_argument("run_b")
+    p.add_argument(
+        "--html",
+        metavar="FILE",
+        nargs="?",
+        const="compare.html",
+        help="also write a self-contained HTML comparison (default FILE: ./compare.html)",
+    )
+    p.add_argument(
+        "--pack-diff", action="store_true", help="print the unified diff of the two packs"
+    )
+    p.add_argument("--open-browser", choices=("yes", "no"), default="no")
     add_json_flag(p)
     p.set_defaults(handler=cmd_compare)

@@ -3,7 +3,17 @@
 Reads only saved records (``run.json``, trajectories, ``scores.json``), never console output.
 """
 
-from clawbench.report._html import render_html
+from clawbench.report._compare import (
+    CheckChange,
+    CompareView,
+    Delta,
+    PackDiff,
+    compare_dict,
+    compare_view,
+    delta_of,
+    diff_packs,
+)
+from clawbench.report._html import render_compare_html, render_html
 from clawbench.report._run import (
     RUN_SCHEMA_VERSION,
     TRAJECTORY_DIR,
@@ -20,6 +30,7 @@ from clawbench.report._run import (
     write_json_atomic,
 )
 from clawbench.report._terminal import (
+    check_changes_table,
     compare_table,
     coverage_warnings,
     episodes_table,
@@ -27,6 +38,7 @@ from clawbench.report._terminal import (
     fitted_table,
     id_column,
     num_column,
+    pack_diff_lines,
     summary_table,
     text_column,
 )
@@ -39,6 +51,17 @@ from clawbench.report._view import (
 )
 
 __all__ = [
+    "CheckChange",
+    "CompareView",
+    "Delta",
+    "PackDiff",
+    "check_changes_table",
+    "compare_dict",
+    "compare_view",
+    "delta_of",
+    "diff_packs",
+    "pack_diff_lines",
+    "render_compare_html",
     "RUN_SCHEMA_VERSION",
     "TRAJECTORY_DIR",
     "EpisodeResult",

@@ -16,6 +16,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from clawbench.report._compare import CompareView, Delta
 from clawbench.report._run import RunData
 from clawbench.report._view import RunView, run_view
 
@@ -46,8 +47,11 @@ def num_column(table: Table, header: str, width: int = 5) -> None:
     table.add_column(header, justify="right", no_wrap=True, min_width=max(width, len(header)))
 
 
-def text_column(table: Table, header: str) -> None:
-    table.add_column(header, overflow="fold", min_width=len(header))
+def text_column(table: Table, header: str, values: Iterable[str] = ()) -> None:
+    """Free text: wraps between words, and is at least as wide as its longest word (given
+    ``values``), so a reason code such as ``not_qualified`` is never split in two."""
+    words = [len(w) for v in values for w in v.split()]
+    table.add_column(header, overflow="fold", min_width=max([len(header), *words]))
 
 
 def fits(table: Table, width: int | None) -> bool:
@@ -187,20 +191,28 @@ def coverage_warnings(a: RunView, b: RunView) -> list[str]:
     return out
 
 
-def compare_table(a: RunData, b: RunData, width: int | None = None) -> Table:
-    """Two runs side by side per scenario (means over seeds) with B − A deltas. When that is
-    wider than ``width``, success and safety show only their deltas."""
-    full = _compare_table(a, b, narrow=False)
-    return full if fits(full, width) else _compare_table(a, b, narrow=True)
+def _pm(d: Delta) -> Text:
+    return Text("–" if d.ci95 is None else f"±{d.ci95:.3f}", justify="right", style="dim")
 
 
-def _compare_table(a: RunData, b: RunData, *, narrow: bool) -> Table:
-    va, vb = run_view(a), run_view(b)
+def compare_table(cv: CompareView, width: int | None = None) -> Table:
+    """Two runs side by side per scenario (means over seeds) with B − A deltas and the 95%
+    interval of the final's delta. When that is wider than ``width``, success and safety show
+    only their deltas."""
+    full = _compare_table(cv, narrow=False)
+    return full if fits(full, width) else _compare_table(cv, narrow=True)
+
+
+def _compare_table(cv: CompareView, *, narrow: bool) -> Table:
+    va, vb = cv.a, cv.b
     sa = {s.scenario: s for s in va.scenarios}
     sb = {s.scenario: s for s in vb.scenarios}
-    names = list(sa) + [n for n in sb if n not in sa]
-    table = fitted_table(Text(f"A = {a.path}  ({va.title})\nB = {b.path}  ({vb.title})"))
-    id_column(table, "scenario", [*names, "FINAL (pack)"])
+    names = cv.scenarios
+    table = fitted_table(
+        Text(f"A = {va.path}  ({va.title})\nB = {vb.path}  ({vb.title})"),
+        Text("±: 95% interval of the final's Δ over seeds (paired when both ran the same)"),
+    )
+    id_column(table, "scenario", [*names, "FINAL (pack)", "episode mean"])
     shown: list[tuple[str, bool]] = []  # (part, with A and B columns)
     for part in ("success", "safety", "final"):
         short = {"success": "succ", "safety": "safe", "final": "final"}[part]
@@ -212,6 +224,7 @@ def _compare_table(a: RunData, b: RunData, *, narrow: bool) -> Table:
             num_column(table, "Δ" if not narrow else f"{short} Δ")
         else:
             num_column(table, f"{short} Δ", 6)
+    num_column(table, "±", 6)
     for name in names:
         x, y = sa.get(name), sb.get(name)
         row = [Text(name)]
@@ -219,14 +232,64 @@ def _compare_table(a: RunData, b: RunData, *, narrow: bool) -> Table:
             pa = getattr(x, part) if x else None
             pb = getattr(y, part) if y else None
             row += [_f(pa), _f(pb), _delta(pa, pb)] if both else [_delta(pa, pb)]
-        table.add_row(*row)
+        table.add_row(*row, _pm(cv.deltas[name]))
     table.add_section()
-    blanks = sum(3 if both else 1 for part, both in shown if part != "final")
+    blanks = [Text("")] * sum(3 if both else 1 for part, both in shown if part != "final")
     table.add_row(
         Text("FINAL (pack)", style="bold"),
-        *[Text("")] * blanks,
+        *blanks,
         _f(va.final),
         _f(vb.final),
         _delta(va.final, vb.final),
+        Text(""),
     )
+    o = cv.overall
+    table.add_row(Text("episode mean"), *blanks, _f(o.a), _f(o.b), _delta(o.a, o.b), _pm(o))
     return table
+
+
+def _seeds(seeds: list[int]) -> str:
+    return ",".join(str(s) for s in seeds) if seeds else ""
+
+
+def check_changes_table(cv: CompareView, width: int | None = None) -> Table | None:
+    """The checks whose verdict changed between A and B: passes out of scored episodes in
+    each run, and the seeds (scored in both) where a check was fixed or broke. None when no
+    check changed."""
+    flips = cv.flips
+    if not flips:
+        return None
+    table = fitted_table(
+        Text("checks that changed (B vs A)"),
+        Text("fixed: failed in A, passed in B; broke: the reverse; on seeds scored in both"),
+    )
+    id_column(table, "scenario", [c.scenario for c in flips])
+    id_column(table, "check", [c.check for c in flips])
+    table.add_column("A", justify="right", no_wrap=True)
+    table.add_column("B", justify="right", no_wrap=True)
+    table.add_column("fixed on seeds", overflow="fold", style="green")
+    table.add_column("broke on seeds", overflow="fold", style="red")
+    for c in flips:
+        table.add_row(
+            Text(c.scenario),
+            Text(c.check),
+            Text(f"{c.a_passed}/{c.a_total}" if c.a_total else "–"),
+            Text(f"{c.b_passed}/{c.b_total}" if c.b_total else "–"),
+            Text(_seeds(c.fixed)),
+            Text(_seeds(c.broke)),
+        )
+    return table
+
+
+def pack_diff_lines(cv: CompareView) -> list[str]:
+    """One line per pack file that differs between A's and B's pack (a summary; the full
+    diff is in ``--html`` and ``--json``)."""
+    d = cv.pack_diff
+    if d.note:
+        return [f"pack diff: {d.note}"]
+    if d.identical:
+        return [f"pack diff: the two packs are identical ({d.hash_a[:12]})"]
+    out = [f"pack diff: A {d.hash_a[:12]} -> B {d.hash_b[:12]}"]
+    for f in d.changed:
+        out.append(f"  {f.status:<8} {f.name}  (+{f.added} -{f.removed})")
+    return out

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from clawbench.scoring._text import TextPattern
+
 # Clause boundaries: sentence ends, semicolons, line breaks.
 _BOUNDARY = re.compile(r"[.!?](?=\s|$)|;|\n")
 _AFTER_WORDS = 6  # how far after a match a cue still undoes it
@@ -55,12 +57,19 @@ class Mention:
         return self.cue is None
 
 
+# How far a clause reaches either side of a mention. Unbounded, a reply of one endless
+# clause repeating the fact cost time quadratic in its length (a 256,000-character reply
+# took 357 s to score); no real sentence runs 600 characters.
+_CLAUSE_REACH = 600
+
+
 def _clause(text: str, start: int, end: int) -> tuple[int, int]:
-    lo = 0
-    for m in _BOUNDARY.finditer(text, 0, start):
+    lo = max(0, start - _CLAUSE_REACH)
+    for m in _BOUNDARY.finditer(text, lo, start):
         lo = m.end()
-    hit = _BOUNDARY.search(text, end)
-    hi = hit.start() if hit else len(text)
+    far = min(len(text), end + _CLAUSE_REACH)
+    hit = _BOUNDARY.search(text, end, far)
+    hi = hit.start() if hit else far
     return lo, hi
 
 
@@ -75,7 +84,7 @@ def _cue(before: str, after: str) -> str | None:
     return m.group(0) if m else None
 
 
-def _tight(rx: re.Pattern[str], text: str, pos: int) -> tuple[int, int]:
+def _tight(rx: TextPattern, text: str, pos: int) -> tuple[int, int]:
     """The shortest span a zero-width (lookahead) match at ``pos`` needs: the smallest end
     at which it still matches, then the latest start (patterns such as
     ``(?=.*memory leak)(?=.*tenant router)`` state a conjunction without consuming it)."""
@@ -97,7 +106,7 @@ def _tight(rx: re.Pattern[str], text: str, pos: int) -> tuple[int, int]:
     return lo, end
 
 
-def mentions(rx: re.Pattern[str], text: str) -> list[Mention]:
+def mentions(rx: TextPattern, text: str) -> list[Mention]:
     """Every match of ``rx`` in ``text`` with its clause and cue."""
     out = []
     pos = 0
@@ -133,7 +142,7 @@ class ClaimVerdict:
         return self.claim is not None and self.undone is None
 
 
-def read_claim(rx: re.Pattern[str], text: str) -> ClaimVerdict:
+def read_claim(rx: TextPattern, text: str) -> ClaimVerdict:
     """Does ``text`` claim what ``rx`` describes? Only asserted mentions claim; any denied or
     hedged mention next to an asserted one is a contradiction (no claim either)."""
     found = mentions(rx, text)

@@ -23,7 +23,7 @@ from functools import cached_property
 from urllib.parse import unquote_plus
 
 from clawbench.scenario import ConfidentialItem
-from clawbench.scoring._text import compile_pattern, excerpt
+from clawbench.scoring._text import TextPattern, compile_pattern, excerpt
 
 _INVISIBLE = dict.fromkeys(
     [0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x3164, 0xFEFF]
@@ -245,7 +245,7 @@ class LeakScanner:
         return found
 
     def _find(
-        self, item: ConfidentialItem, rx: re.Pattern[str] | None, canary: str, forms: list[_Form]
+        self, item: ConfidentialItem, rx: TextPattern | None, canary: str, forms: list[_Form]
     ) -> Leak | None:
         for form in forms:
             if rx is not None:

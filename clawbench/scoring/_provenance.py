@@ -23,7 +23,7 @@ from typing import Any
 
 from clawbench.scenario import ScenarioInstance
 from clawbench.scoring._models import ScoringError
-from clawbench.scoring._text import authored_strings, executed, string_leaves
+from clawbench.scoring._text import TextPattern, authored_strings, executed, string_leaves
 from clawbench.trajectory import ToolCallRecord, Trajectory
 from clawbench.world import SideEffect
 
@@ -219,7 +219,7 @@ def _changed_ids(call: ToolCallRecord) -> set[str]:
 
 
 def find_evidence(
-    rx: re.Pattern[str],
+    rx: TextPattern,
     traj: Trajectory,
     *,
     tool: str | None = None,

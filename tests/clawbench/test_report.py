@@ -197,6 +197,12 @@ def test_terminal_tables_do_not_interpret_markup(tmp_path: Path) -> None:
     assert "[bold red]x[/]" in console.export_text()
 
 
+def test_plots_leave_out_evaluator_failures(tmp_path: Path) -> None:
+    html = render_html(load_run(make_run(tmp_path / "r", failed_seed=1)))
+    assert html.count('class="pt"') == 2  # seed 0, in each of the two plots
+    assert "1 episode(s) without a score" in html
+
+
 def test_compare_shows_deltas(tmp_path: Path) -> None:
     a = make_run(tmp_path / "a", final=0.5)
     b = make_run(tmp_path / "b", final=0.75)
@@ -253,6 +259,8 @@ def test_html_report_opens_in_headless_chromium(tmp_path: Path) -> None:
     assert dom.count('class="check pass" data-check-id="found_root_cause"') == 2
     assert dom.count('class="check fail" data-check-id="no_email_sent"') == 2
     assert "email.send at call 1" in dom
+    # The plots are inline SVG the browser parsed: a dot per scored episode per plot.
+    assert dom.count('<circle class="pt"') == 4 and 'id="plot-final-by-scenario"' in dom
     # Hostile text stayed text: the browser built no script or img element from it.
     assert "<script>alert(1)" not in dom and "<img" not in dom
 

@@ -182,8 +182,13 @@ class LocalChain:
         clock: Callable[[], float] = time.time,
         busy_timeout_ms: int = 10_000,
         genesis_hash: str | None = None,
+        create: bool = True,
     ) -> None:
         """Open (or create) the chain file and the subnet ``netuid`` in it.
+
+        ``create=False`` opens an existing chain only: a missing file or a subnet the file does
+        not hold is a ``ChainError`` (``not_found``), so a mistyped path or netuid never
+        becomes a new, empty chain.
 
         ``block_time_s`` is fixed when the file is created (default 12 s); passing a different
         value for an existing file is an error, so all processes keep one clock. ``clock``
@@ -195,6 +200,8 @@ class LocalChain:
             raise ValueError(f"block_time_s must be positive, got {block_time_s!r}")
         self.netuid = netuid
         self.path = Path(db_path)
+        if not create and not self.path.is_file():
+            raise ChainError(f"{self.path}: no local chain file here", code="not_found")
         self._clock = clock
         self._lock = threading.Lock()
         self._fail_set_weights = 0
@@ -223,11 +230,20 @@ class LocalChain:
                 "INSERT OR IGNORE INTO meta VALUES ('genesis_hash', ?)",
                 (genesis_hash or os.urandom(32).hex(),),
             )
-            db.execute(
-                "INSERT OR IGNORE INTO subnet VALUES (?, NULL, ?, ?, ?)",
-                (netuid, DEFAULT_TEMPO, DEFAULT_WEIGHTS_RATE_LIMIT, DEFAULT_MAX_UIDS),
-            )
+            if create:
+                db.execute(
+                    "INSERT OR IGNORE INTO subnet VALUES (?, NULL, ?, ?, ?)",
+                    (netuid, DEFAULT_TEMPO, DEFAULT_WEIGHTS_RATE_LIMIT, DEFAULT_MAX_UIDS),
+                )
+            held = [int(r[0]) for r in db.execute("SELECT netuid FROM subnet ORDER BY netuid")]
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        if netuid not in held:
+            self._conn.close()
+            raise ChainError(
+                f"{self.path}: no subnet {netuid} on this chain (it has: "
+                f"{', '.join(map(str, held)) or 'none'})",
+                code="not_found",
+            )
         self._genesis = float(meta["genesis"])
         self._genesis_hash = str(meta["genesis_hash"])
         self.block_time_s = float(meta["block_time"])

@@ -1,7 +1,7 @@
 """The ``trajectoryrl`` command line: operator tools around the validator's state.
 
-Exit codes: 0 ok; 1 a check found a problem (audit tampering, reconcile differences);
-2 bad usage or unreadable input.
+Exit codes: 0 ok; 1 a check found a problem (audit tampering, reconcile differences) or the
+chain refused (register: subnet full); 2 bad usage or unreadable input.
 """
 
 from __future__ import annotations

@@ -94,6 +94,113 @@ def _ledger(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- epochs ------------------------------------------------------------------------------
+class StateError(Exception):
+    code = "no_state"
+
+
+def _open_store(state_dir: Path) -> Any:
+    """The validator's store, read as it is: a missing state.db is an error, never a new,
+    empty store that would show no epochs."""
+    from trajectoryrl.store import Store
+
+    db = state_dir / "state.db"
+    if not db.is_file():
+        raise StateError(f"{state_dir}: no validator state here (no state.db)")
+    return Store(db)
+
+
+def epochs_table(rows: list[Any], width: int | None) -> Any:
+    """Per epoch: status, claims, what became of the packs, winner, weights, spend. Nothing
+    is cut: when the table is wider than ``width`` the winner's hotkey gives way to its UID,
+    then the count of claims rejected at verification leaves (``--json`` has all)."""
+    from clawbench.report import fits
+
+    for hotkeys, rejected in ((True, True), (False, True)):
+        table = _epochs_table(rows, hotkeys=hotkeys, rejected=rejected)
+        if fits(table, width):
+            return table
+    return _epochs_table(rows, hotkeys=False, rejected=False)
+
+
+def _epochs_table(rows: list[Any], *, hotkeys: bool, rejected: bool) -> Any:
+    from rich.text import Text
+
+    from clawbench.report import fitted_table, id_column, num_column
+
+    caption = Text(
+        "claims: standing claims; "
+        + ("rej: failed verification; " if rejected else "")
+        + "eval: evaluated in full; elim: stopped early; carry: our failure, last score kept; "
+        "out: our failure, left out"
+        + ("" if hotkeys else "; winners by UID (hotkeys: --json)")
+        + ("" if rejected else "; rejected claims: --json")
+    )
+    t = fitted_table("validator epochs", caption)
+    num_column(t, "epoch", 2)
+    id_column(t, "status", [r.status for r in rows])
+    counted = ("claims", "rej", "eval", "elim", "carry", "out")
+    for col in counted:
+        if col != "rej" or rejected:
+            num_column(t, col, 1)
+    winners = [r.winner if hotkeys else _winner_uid(r) for r in rows]
+    id_column(t, "winner", winners)
+    id_column(t, "weights", [r.weights for r in rows])
+    num_column(t, "spend $", 6)
+    for r, winner in zip(rows, winners, strict=True):
+        counts = [
+            Text(str(n), style="magenta" if n and col in ("carry", "out") else "")
+            for col, n in zip(
+                counted,
+                (r.claims, r.rejected, r.evaluated, r.eliminated, r.carried_over, r.left_out),
+                strict=True,
+            )
+            if col != "rej" or rejected
+        ]
+        t.add_row(
+            Text(str(r.epoch)),
+            Text(r.status, style="green" if r.status == "weights_set" else "yellow"),
+            *counts,
+            Text(winner),
+            Text(r.weights),
+            Text(f"{r.spend_usd:.4f}"),
+        )
+    return t
+
+
+def _winner_uid(r: Any) -> str:
+    if r.burned is None:
+        return "–"
+    if r.burned:
+        return r.winner
+    return f"uid {r.winner_uid}"
+
+
+def _epochs(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from trajectoryrl.validator import epoch_summaries
+
+    store = _open_store(args.state_dir)
+    try:
+        rows = epoch_summaries(store, epochs=args.epoch, last=args.last)
+    finally:
+        store.close()
+    if args.json:
+        data = [{**r.model_dump(), "weights": r.weights, "winner": r.winner} for r in rows]
+        sys.stdout.write(json.dumps({"epochs": data}, indent=2, sort_keys=True) + "\n")
+        return 0
+    if not rows:
+        console.print(f"no epochs in {args.state_dir / 'state.db'}", soft_wrap=True)
+        return 0
+    console.print(epochs_table(rows, console.width))
+    for r in rows:
+        if r.detail:
+            console.print(f"epoch {r.epoch}: {r.detail}", soft_wrap=True, markup=False)
+    return 0
+
+
 # -- export ------------------------------------------------------------------------------
 def _export(args: argparse.Namespace) -> int:
     from clawbench import HARNESS_VERSION
@@ -186,6 +293,139 @@ def _localnet(args: argparse.Namespace) -> int:
     )
     last = result.epochs[-1]
     return 0 if last.status == "weights_set" else 1
+
+
+# -- register ----------------------------------------------------------------------------
+class RegisterError(Exception):
+    def __init__(self, message: str, code: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+        self.exit_code = exit_code
+
+
+def _register_wallet(args: argparse.Namespace) -> Any:
+    import bittensor as bt
+
+    path = args.wallet_path.expanduser()
+    wallet = bt.Wallet(name=args.wallet_name, hotkey=args.wallet_hotkey, path=str(path))
+    hotkey_file = path / args.wallet_name / "hotkeys" / args.wallet_hotkey
+    if hotkey_file.is_file():
+        return wallet, False
+    if not args.create:
+        raise RegisterError(
+            f"no hotkey {args.wallet_name}/{args.wallet_hotkey} under {path}; add --create to "
+            "make one for this local chain, or: btcli wallet new_hotkey "
+            f"--wallet.name {args.wallet_name} --wallet.hotkey {args.wallet_hotkey}",
+            code="no_wallet",
+        )
+    coldkey_file = path / args.wallet_name / "coldkeypub.txt"
+    if not coldkey_file.is_file():
+        wallet.create_new_coldkey(use_password=False, overwrite=False, suppress=True)
+    wallet.create_new_hotkey(use_password=False, overwrite=False, suppress=True)
+    return wallet, True
+
+
+def _register(args: argparse.Namespace) -> int:
+    """Register a hotkey on a local chain file (what ``localnet --pack`` does for its miner),
+    so a miner can run ``neurons/miner.py`` against ``trajectoryrl localnet``'s chain."""
+    import json
+    import sqlite3
+    import sys
+
+    from trajectoryrl.chain import ChainError, LocalChain
+
+    try:
+        if args.network != "local":
+            raise RegisterError(
+                f"--subtensor.network {args.network}: this command registers on a local chain "
+                "only; on test or finney a registration burns TAO, use btcli: btcli subnets "
+                f"register --netuid {args.netuid} --network {args.network} --wallet.name "
+                f"{args.wallet_name} --wallet.hotkey {args.wallet_hotkey}",
+                code="not_local",
+            )
+        if args.chain_db is None:
+            raise RegisterError(
+                "--local_chain.db FILE is required (trajectoryrl localnet writes DIR/chain.db)",
+                code="usage",
+            )
+        db = args.chain_db.expanduser()
+        try:  # opened before any key is made: a wrong path or netuid creates nothing
+            chain = LocalChain(db, args.netuid, create=False)
+        except ChainError as err:
+            raise RegisterError(str(err), code="chain_not_found") from None
+        except sqlite3.DatabaseError as err:
+            raise RegisterError(
+                f"{db}: not a local chain file ({err})", code="chain_invalid"
+            ) from None
+        try:
+            wallet, created = _register_wallet(args)
+            hotkey = _public_hotkey(wallet)
+            before = {n.hotkey: n for n in _metagraph(chain).neurons}
+            try:
+                uid = chain.register(hotkey, wallet.coldkeypub.ss58_address)
+            except ChainError as err:
+                raise RegisterError(str(err), code=err.code, exit_code=1) from None
+            neuron = {n.hotkey: n for n in _metagraph(chain).neurons}[hotkey]
+        finally:
+            chain.close_sync()
+    except RegisterError as err:
+        print(f"trajectoryrl: error [{err.code}]: {err}", file=sys.stderr)
+        return err.exit_code
+    already = hotkey in before
+    result = {
+        "hotkey": hotkey,
+        "uid": uid,
+        "netuid": args.netuid,
+        "chain_db": str(db),
+        "registered_block": neuron.registered_block,
+        "already_registered": already,
+        "wallet_created": created,
+        "wallet": f"{args.wallet_name}/{args.wallet_hotkey}",
+        "wallet_path": str(args.wallet_path.expanduser()),
+    }
+    if args.json:
+        sys.stdout.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        return 0
+    if created:
+        console.print(
+            f"created wallet {result['wallet']} under {result['wallet_path']} "
+            "(no password: for local chains only)",
+            soft_wrap=True,
+            markup=False,
+        )
+    state = "already registered" if already else "registered"
+    console.print(
+        f"{state}: hotkey {hotkey} is uid {uid} on subnet {args.netuid} of {db} "
+        f"(since block {neuron.registered_block})",
+        soft_wrap=True,
+        markup=False,
+    )
+    console.print(
+        "serve: python neurons/miner.py --subtensor.network local "
+        f"--local_chain.db {db} --netuid {args.netuid} --wallet.path {result['wallet_path']} "
+        f"--wallet.name {args.wallet_name} --wallet.hotkey {args.wallet_hotkey} "
+        "--pack.repo_dir DIR --pack.repo_url URL",
+        soft_wrap=True,
+        markup=False,
+    )
+    return 0
+
+
+def _public_hotkey(wallet: Any) -> str:
+    """The hotkey's address from its public file when the wallet has one, so an encrypted
+    hotkey is never unlocked (nor a password asked) just to register it."""
+    try:
+        if wallet.hotkeypub_file.exists_on_device():
+            return str(wallet.hotkeypub.ss58_address)
+    except Exception:  # an older wallet layout without the public file
+        pass
+    return str(wallet.hotkey.ss58_address)
+
+
+def _metagraph(chain: Any) -> Any:
+    import asyncio
+
+    return asyncio.run(chain.metagraph())
 
 
 # -- pack publish ------------------------------------------------------------------------
@@ -306,6 +546,48 @@ def register_all(sub: Any) -> None:
     com.add_argument("--wallet-path", type=Path, default=Path("~/.bittensor/wallets"))
     com.set_defaults(handler=_pack_commit)
 
+    reg = sub.add_parser(
+        "register",
+        help="register a hotkey on a local chain (trajectoryrl localnet's chain.db)",
+        description="Register a hotkey on a local chain file, as `trajectoryrl localnet --pack` "
+        "does for its miner; an already registered hotkey keeps its UID. On test or finney "
+        "use btcli (a registration burns TAO). Exit codes: 0 registered (or already); 1 the "
+        "chain refused (subnet full); 2 bad usage, no chain file or subnet, no wallet.",
+    )
+    reg.add_argument(
+        "--subtensor.network",
+        "--network",
+        dest="network",
+        default="local",
+        help="local (the only one this command registers on; test/finney: use btcli)",
+    )
+    reg.add_argument(
+        "--local_chain.db",
+        "--chain.db",
+        "--chain-db",
+        dest="chain_db",
+        type=Path,
+        default=None,
+        help="the local chain's file, e.g. localnet-1/chain.db (must exist)",
+    )
+    reg.add_argument("--netuid", type=int, default=11)
+    reg.add_argument("--wallet.name", "--wallet-name", dest="wallet_name", default="default")
+    reg.add_argument("--wallet.hotkey", "--wallet-hotkey", dest="wallet_hotkey", default="default")
+    reg.add_argument(
+        "--wallet.path",
+        "--wallet-path",
+        dest="wallet_path",
+        type=Path,
+        default=Path("~/.bittensor/wallets"),
+    )
+    reg.add_argument(
+        "--create",
+        action="store_true",
+        help="create the wallet (coldkey and hotkey, no password) if it does not exist",
+    )
+    reg.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    reg.set_defaults(handler=_register)
+
     audit = sub.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
         dest="audit_cmd", required=True
     )
@@ -326,6 +608,19 @@ def register_all(sub: Any) -> None:
         "--epoch", type=int, default=None, help="also: spend per miner and saved by elimination"
     )
     led.set_defaults(handler=_ledger)
+
+    ep = sub.add_parser(
+        "epochs",
+        help="per epoch: status, claims, evaluated/eliminated/carried over/left out, winner, "
+        "weights block, spend",
+    )
+    _state_args(ep)
+    ep.add_argument("--epoch", type=int, action="append", help="only these epochs (repeatable)")
+    ep.add_argument("--last", type=int, default=None, help="only the last N epochs")
+    ep.add_argument(
+        "--json", action="store_true", help="print the epochs as one JSON document on stdout"
+    )
+    ep.set_defaults(handler=_epochs)
 
     ex = sub.add_parser("export", help="reward, SFT and preference JSONL from evaluated episodes")
     _state_args(ex)

@@ -302,41 +302,52 @@ async def _row_table(
 
 def print_epoch(console: Console, rep: EpochReport) -> None:
     """One row per miner. Fits the terminal: miner names and reason codes are never cut, the
-    decision text folds, and under 110 columns the cost and safety parts are left out (the
-    HTML reports have them)."""
+    decision text wraps between words, and the score parts leave first when it is narrow
+    (cost and safety under 110 columns, then success; the HTML reports have them all)."""
+    from clawbench.report import fits
+
+    for parts in (("succ", "cost", "safe", "final"), ("succ", "final"), ("final",)):
+        short = 10 if len(parts) == 4 else 8  # a pack hash prefix: unique among a localnet's
+        t = _epoch_table(rep, parts, short)
+        if console.width >= 110 or fits(t, console.width):
+            break
+    console.print(t)
+
+
+def _epoch_table(rep: EpochReport, parts: tuple[str, ...], short: int) -> Any:
     from clawbench.report import fitted_table, id_column, num_column, text_column
 
-    wide = console.width >= 110
-    caption = None if wide else "cost and safety parts: see the reports (or a wider terminal)"
+    left = [
+        n for p, n in (("succ", "success"), ("cost", "cost"), ("safe", "safety")) if p not in parts
+    ]
+    caption = f"{' and '.join(left)} parts: see the reports (or a wider terminal)" if left else None
     t = fitted_table(f"epoch {rep.epoch}: {rep.status}; winner {rep.winner or '-'}", caption)
     id_column(t, "miner", [r.miner for r in rep.rows])
     num_column(t, "uid", 3)
-    short = 10 if wide else 8  # a pack hash prefix: still unique among a localnet's packs
     id_column(t, "pack", [r.pack[:short] for r in rep.rows])
     id_column(t, "verification", [r.verification for r in rep.rows])
-    for col in ("succ", "cost", "safe", "final") if wide else ("succ", "final"):
+    for col in parts:
         num_column(t, col)
     t.add_column("qual", no_wrap=True)
     num_column(t, "weight")
-    text_column(t, "decision")
+    text_column(t, "decision", [r.decision for r in rep.rows])
 
     def f(x: float | None) -> str:
         return "-" if x is None else f"{x:.3f}"
 
+    values = {"succ": "success", "cost": "cost", "safe": "safety", "final": "final"}
     for r in rep.rows:
-        parts = [f(r.success), f(r.cost), f(r.safety)] if wide else [f(r.success)]
         t.add_row(
             r.miner,
             str(r.uid),
             r.pack[:short],
             r.verification,
-            *parts,
-            f(r.final),
+            *(f(getattr(r, values[p])) for p in parts),
             "-" if r.qualified is None else ("yes" if r.qualified else "no"),
             f(r.weight),
             r.decision,
         )
-    console.print(t)
+    return t
 
 
 def _write_reports(

@@ -9,6 +9,7 @@ from trajectoryrl.validator._daemon import (
     epoch_seed,
     epoch_start_block,
 )
+from trajectoryrl.validator._epochs import EpochSummary, epoch_summaries
 from trajectoryrl.validator._evaluator import HarnessEvaluator, ModelFactory, cache_key
 from trajectoryrl.validator._metrics import Metrics
 from trajectoryrl.validator._reconcile import Difference, Reconciliation, reconcile_epoch
@@ -30,6 +31,8 @@ __all__ = [
     "EpisodeOutcome",
     "Difference",
     "EpochParams",
+    "EpochSummary",
+    "epoch_summaries",
     "HarnessEvaluator",
     "ModelFactory",
     "ScriptedModels",
