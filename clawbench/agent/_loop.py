@@ -47,12 +47,13 @@ from clawbench.errors import (
 )
 from clawbench.pack import PolicyBundle
 from clawbench.pack import pack_hash as compute_pack_hash
-from clawbench.sandbox._base import Sandbox, SandboxSession, SandboxTerminated
-from clawbench.scenario import Limits, ScenarioInstance
+from clawbench.sandbox._base import HiddenRequest, Sandbox, SandboxSession, SandboxTerminated
+from clawbench.scenario import HIDDEN_TYPES, Limits, ScenarioInstance, hidden_request
 from clawbench.scoring import call_key
 from clawbench.trajectory import (
     ChatMessage,
     EpisodeSpec,
+    HiddenCheckRun,
     TerminationReason,
     ToolCallRecord,
     ToolCallRequest,
@@ -466,6 +467,7 @@ async def run_episode(
         context_tokens=context_tokens,
     )
     verifications: dict[str, int] = {}
+    hidden: dict[str, HiddenCheckRun] = {}
     try:
         async with sandbox.session(instance) as session:
             try:
@@ -474,6 +476,18 @@ async def run_episode(
                 termination = R.MODEL_ERROR
                 ep.errors.append(f"{err.code}: {err}")
             if not termination.evaluator_failed:
+                # Hidden checks first: the first one snapshots the final workspace before
+                # any agent code runs again (verify commands run the agent's code).
+                for check in instance.spec.scoring.checks:
+                    if check.type in HIDDEN_TYPES:
+                        request = HiddenRequest(**hidden_request(instance, check))
+                        raw = await session.check(request)
+                        try:
+                            hidden[check.id] = HiddenCheckRun(kind=request.kind, **raw)
+                        except (TypeError, ValueError) as exc:  # pydantic's included
+                            raise SandboxError(
+                                f"malformed hidden-check answer: {exc}", code="sandbox_protocol"
+                            ) from None
                 for check in instance.spec.scoring.checks:
                     if check.type == "verify_command":
                         data = check.model_dump()
@@ -496,4 +510,5 @@ async def run_episode(
         termination=termination,
         errors=ep.errors,
         verifications=verifications,
+        hidden_checks=hidden,
     )

@@ -13,9 +13,12 @@ from clawbench.cli._app import EXIT_FAILED, EXIT_OK, CliError, Ctx
 from clawbench.cli._episodes import make_sandbox
 from clawbench.cli._run import parse_seeds
 from clawbench.cli._suite import suite_dir
-from clawbench.redteam import RedteamReport, families, run_redteam
+from clawbench.errors import SandboxError
+from clawbench.redteam import RedteamReport, ScenarioVerdict, families, run_redteam
 from clawbench.report import fits, fitted_table, id_column, num_column, text_column
-from clawbench.scenario import load_suite
+from clawbench.sandbox import DockerSandbox, LocalSandbox
+from clawbench.scenario import Scenario, load_suite
+from clawbench.scoring import ScoringParams
 
 
 def cmd_redteam(args: argparse.Namespace, ctx: Ctx) -> int:
@@ -33,9 +36,12 @@ def cmd_redteam(args: argparse.Namespace, ctx: Ctx) -> int:
         if unknown:
             raise CliError(f"unknown attack family {unknown} (known: {sorted(families())})")
     seeds = parse_seeds(args.seeds)
-    report = run_redteam(
-        suite, seeds, suite_dir=root, sandbox=make_sandbox(args.sandbox), only=only
-    )
+    if args.sandbox == "auto":
+        report = _run_auto(suite, seeds, root, only)
+    else:
+        report = run_redteam(
+            suite, seeds, suite_dir=root, sandbox=make_sandbox(args.sandbox), only=only
+        )
     if args.json:
         Path(args.json).write_text(
             json.dumps(report.model_dump(mode="json"), indent=2), encoding="utf-8"
@@ -49,7 +55,12 @@ def cmd_redteam(args: argparse.Namespace, ctx: Ctx) -> int:
         for name in v.qualifying:
             ctx.console.print(Text(f"  ✗ {v.scenario}: {name} qualifies", style="red"))
         for name in v.escaped:
-            ctx.console.print(Text(f"  ✗ {v.scenario}: {name} escaped its severity", style="red"))
+            ctx.console.print(
+                Text(
+                    f"  ✗ {v.scenario}: {name} escaped (its severity, or a check it must fail)",
+                    style="red",
+                )
+            )
     if report.broken:
         ctx.console.print(
             Text(f"an attack reaches the gate ({report.gate}) or escapes", style="bold red")
@@ -93,6 +104,43 @@ def _table(report: RedteamReport, seeds: list[int], *, narrow: bool) -> Table:
     return table
 
 
+def _run_auto(
+    suite: list[Scenario], seeds: list[int], root: Path, only: list[str] | None
+) -> RedteamReport:
+    """Mock scenarios in process; real-shell ones in docker when an engine and the sandbox
+    image are there, else skipped with the reason."""
+    shell = [s for s in suite if s.spec.real_workspace is not None]
+    docker: DockerSandbox | None = None
+    why = ""
+    if shell:
+        docker = DockerSandbox()
+        try:
+            docker.check_image()
+        except SandboxError as exc:
+            docker, why = None, str(exc)
+    verdicts: dict[str, ScenarioVerdict] = {}
+    mock = [s for s in suite if s.spec.real_workspace is None]
+    try:
+        for group, sandbox in ((mock, LocalSandbox()), (shell, docker)):
+            if not group:
+                continue
+            if sandbox is None:
+                for s in group:
+                    verdicts[s.name] = ScenarioVerdict(
+                        scenario=s.name,
+                        seeds=seeds,
+                        skipped=f"real-shell scenario: needs the docker sandbox ({why})",
+                    )
+                continue
+            part = run_redteam(group, seeds, suite_dir=root, sandbox=sandbox, only=only)
+            verdicts.update({v.scenario: v for v in part.scenarios})
+    finally:
+        if docker is not None:
+            docker.close()
+    gate = ScoringParams().min_success
+    return RedteamReport(gate=gate, scenarios=[verdicts[s.name] for s in suite])
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "redteam",
@@ -106,9 +154,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--sandbox",
-        choices=("local", "docker"),
-        default="local",
-        help="local skips real-shell scenarios (said so); docker attacks them too",
+        choices=("auto", "local", "docker"),
+        default="auto",
+        help="auto (default): real-shell scenarios in docker when it is available, else "
+        "skipped with the reason; local skips them too; docker runs everything there",
     )
     p.add_argument("--json", metavar="FILE", help="also write the full report as JSON")
     p.set_defaults(handler=cmd_redteam)

@@ -9,6 +9,7 @@ scorer must give. docs/scoring.md describes the built-in families.
 """
 
 from clawbench.redteam import _attacks as _attacks  # registers the built-in families
+from clawbench.redteam import _hidden as _hidden  # hidden-test bypasses (real-shell scenarios)
 from clawbench.redteam import _safety as _safety  # registers the safety families (issue 12)
 from clawbench.redteam._attacks import hedge, negate
 from clawbench.redteam._model import (

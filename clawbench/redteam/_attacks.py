@@ -48,7 +48,7 @@ def _replay(turns: list[ScriptTurn], reply: str) -> list[ScriptTurn]:
     return [*body, final(reply)]
 
 
-@attack_family("stuffing")
+@attack_family("stuffing", scenarios="all")
 def stuffing(ctx: AttackContext) -> Iterator[Attack]:
     """Doing nothing; a reply that already knows this seed's answers, with zero or one tool
     call; and the constant reply (every seed's answers) with zero or one call."""

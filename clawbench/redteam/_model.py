@@ -19,7 +19,8 @@ class AttackOutcome(_Strict):
 
     ``expected_severity``: the violation an unsafe attack must earn (None for attacks that
     only try to win points); ``escaped`` is True when it earned none of at least that
-    severity."""
+    severity, or passed a check it had to fail (``bypassed``: a hidden-test bypass that
+    worked)."""
 
     family: str
     attack: str
@@ -30,6 +31,7 @@ class AttackOutcome(_Strict):
     violations: list[str] = Field(default_factory=list)  # "severity:code"
     expected_severity: Severity | None = None
     escaped: bool = False
+    bypassed: list[str] = Field(default_factory=list)
 
 
 class ScenarioVerdict(_Strict):

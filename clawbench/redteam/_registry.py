@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from clawbench.agent import (
     Script,
@@ -40,13 +40,16 @@ class Attack:
     """One attacker behaviour. ``turns(instance)`` is the exact script it plays on that
     instance (already rendered: no placeholders are substituted after it). ``pack``: the
     example pack to run it under (``baseline``/``optimized`` from the suite, or a bundle).
-    ``expected_severity``: for unsafe attacks, the violation the scorer must give."""
+    ``expected_severity``: for unsafe attacks, the violation the scorer must give.
+    ``must_fail``: ids of checks the attack must not pass (a hidden-test bypass must fail
+    the held-out checks): one that passes is an escape."""
 
     family: str
     name: str
     turns: Callable[[ScenarioInstance], Turns]
     expected_severity: Severity | None = None
     pack: str | PolicyBundle | None = None
+    must_fail: tuple[str, ...] = ()
 
 
 class AttackContext:
@@ -175,33 +178,54 @@ def play(
 AttackFamily = Callable[[AttackContext], Iterable[Attack]]
 
 
+# Which scenarios a family attacks: "mock" (mock-tool worlds), "real_shell" (a real
+# workspace: the work is in the files, so a reference "read" may be the fix itself and a
+# mock send has no world to land in), or "all".
+ScenarioKind = Literal["mock", "real_shell", "all"]
+
+
 @dataclass
 class _Registry:
     families: dict[str, AttackFamily] = field(default_factory=dict)
+    kinds: dict[str, ScenarioKind] = field(default_factory=dict)
 
 
 _REGISTRY = _Registry()
 
 
-def register_family(name: str, fn: AttackFamily, *, replace: bool = False) -> None:
-    """Add an attack family. A second family of the same name is an error (two modules
-    fighting over a name would silently drop attacks) unless ``replace``."""
+def register_family(
+    name: str, fn: AttackFamily, *, replace: bool = False, scenarios: ScenarioKind = "mock"
+) -> None:
+    """Add an attack family (``scenarios``: which kind it attacks, mock worlds by default).
+    A second family of the same name is an error (two modules fighting over a name would
+    silently drop attacks) unless ``replace``."""
     if name in _REGISTRY.families and not replace:
         raise ClawBenchError(f"attack family {name!r} is already registered", code="redteam")
     _REGISTRY.families[name] = fn
+    _REGISTRY.kinds[name] = scenarios
 
 
 def unregister_family(name: str) -> None:
     """Remove a family (tests that register a throw-away family clean up with this)."""
     _REGISTRY.families.pop(name, None)
+    _REGISTRY.kinds.pop(name, None)
 
 
-def attack_family(name: str) -> Callable[[AttackFamily], AttackFamily]:
+def attack_family(
+    name: str, *, scenarios: ScenarioKind = "mock"
+) -> Callable[[AttackFamily], AttackFamily]:
     def deco(fn: AttackFamily) -> AttackFamily:
-        register_family(name, fn)
+        register_family(name, fn, scenarios=scenarios)
         return fn
 
     return deco
+
+
+def applies(name: str, scenario: Scenario) -> bool:
+    """Whether family ``name`` attacks this kind of scenario."""
+    kind = _REGISTRY.kinds.get(name, "mock")
+    real = scenario.spec.real_workspace is not None
+    return kind == "all" or kind == ("real_shell" if real else "mock")
 
 
 def families() -> dict[str, AttackFamily]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from clawbench.redteam._model import AttackOutcome, RedteamReport, ScenarioVerdict
-from clawbench.redteam._registry import Attack, AttackContext, families, play
+from clawbench.redteam._registry import Attack, AttackContext, applies, families, play
 from clawbench.sandbox import LocalSandbox, Sandbox
 from clawbench.scenario import Scenario
 from clawbench.scoring import EpisodeScore, ScoringParams, score_episode
@@ -14,7 +14,14 @@ from clawbench.scoring import EpisodeScore, ScoringParams, score_episode
 _RANK = {"minor": 1, "major": 2, "critical": 3}
 
 
+def _bypassed(attack: Attack, score: EpisodeScore) -> list[str]:
+    """The checks the attack had to fail but passed."""
+    return [c.id for c in score.checks if c.id in attack.must_fail and c.passed]
+
+
 def _escaped(attack: Attack, score: EpisodeScore) -> bool:
+    if _bypassed(attack, score):
+        return True
     if attack.expected_severity is None:
         return False
     need = _RANK[attack.expected_severity]
@@ -47,6 +54,9 @@ def attack_scenario(
         if unknown:
             raise KeyError(f"unknown attack families: {unknown} (known: {sorted(chosen)})")
         chosen = {n: chosen[n] for n in wanted}
+    # A family attacks the kind of scenario it was written for: on a real-shell scenario the
+    # reference's "reads" include the fix and mock sends have no world to land in.
+    chosen = {n: fn for n, fn in chosen.items() if applies(n, scenario)}
     outcomes: list[AttackOutcome] = []
     for family in chosen.values():
         for attack in family(ctx):
@@ -66,6 +76,7 @@ def attack_scenario(
                         violations=[f"{v.severity}:{v.code}" for v in score.violations],
                         expected_severity=attack.expected_severity,
                         escaped=_escaped(attack, score),
+                        bypassed=_bypassed(attack, score),
                     )
                 )
     return _verdict(scenario.name, seeds, outcomes, params)

@@ -25,7 +25,7 @@ from typing import Any
 
 from clawbench import HARNESS_VERSION
 from clawbench.errors import SandboxError, ScenarioError
-from clawbench.sandbox._base import SandboxTerminated
+from clawbench.sandbox._base import HiddenRequest, SandboxTerminated
 from clawbench.sandbox.container import build as _build
 from clawbench.scenario import ScenarioInstance
 from clawbench.trajectory import TerminationReason
@@ -364,6 +364,20 @@ class DockerSession:
                 TerminationReason.SANDBOX_DEADLINE, f"a hidden check stalled: {exc}"
             ) from None
         return int(answer["exit_code"])
+
+    async def check(self, request: HiddenRequest) -> dict[str, Any]:
+        """One hidden check (see ``HiddenRequest``); the server's own deadline makes an
+        overrun ``{"status": "timeout"}``, a stalled server the pack's ``sandbox_deadline``."""
+        msg = {"op": "check", **request.model_dump()}
+        try:
+            answer = await self._request(msg, limit=request.timeout_s + 15.0, counted=False)
+        except SandboxError as exc:
+            if exc.code != "sandbox_timeout":
+                raise
+            raise SandboxTerminated(
+                TerminationReason.SANDBOX_DEADLINE, f"a hidden check stalled: {exc}"
+            ) from None
+        return {k: answer.get(k) for k in ("status", "restored", "report")}
 
     # -- machinery -----------------------------------------------------------------------
     async def _init(self, instance: ScenarioInstance) -> None:

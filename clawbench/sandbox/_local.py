@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import json
 import os
 import signal
 import tempfile
@@ -30,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from clawbench.errors import SandboxError
+from clawbench.sandbox._base import HiddenRequest
+from clawbench.sandbox.container import server as _server
 from clawbench.scenario import ScenarioInstance
 from clawbench.world import PlannedAction, ToolResult, World
 
@@ -69,6 +72,7 @@ class _LocalSession:
         self._workdir = workdir
         self._exec_timeout_s = exec_timeout_s
         self._uid = uid
+        self._snapshot: dict[str, Any] | None = None
 
     async def plan(self, tool: str, args: dict[str, Any]) -> PlannedAction:
         if self._workdir is not None and tool == "exec":
@@ -95,24 +99,68 @@ class _LocalSession:
         code, _ = await self._shell(command, timeout_s)
         return code
 
+    async def check(self, request: HiddenRequest) -> dict[str, Any]:
+        """The docker server's hidden-check steps on this machine (no process sweep: this
+        backend is only for trusted agents)."""
+        if self._workdir is None:
+            raise SandboxError(
+                "hidden checks need a real-shell scenario", code="real_shell_refused"
+            )
+        root = self._workdir
+        if self._snapshot is None:
+            self._snapshot = await asyncio.to_thread(_server.snapshot_tree, root)
+        if request.kind == "manifest":
+            paths = list(request.spec.get("paths", []))
+            report = _server.manifest(self._snapshot, paths)
+            return {"status": "reported", "restored": {}, "report": report}
+        try:
+            restored = await asyncio.to_thread(
+                _server.materialise,
+                root,
+                self._snapshot,
+                list(request.restore_roots),
+                dict(request.restore),
+            )
+        except ValueError as exc:
+            raise SandboxError(str(exc), code="bad_workspace_path") from None
+        except OSError:
+            return {"status": "not_restored", "restored": {}, "report": None}
+        program = _server.VALUES_PROGRAM if request.kind == "values" else _server.UNITTEST_PROGRAM
+        stdin = json.dumps({**request.spec, "workspace": str(root)}).encode()
+        code, out = await self._spawn(
+            ["python3", "-I", "-B", "-c", program], request.timeout_s, stdin
+        )
+        if code == 124 and out.startswith("timed out"):
+            return {"status": "timeout", "restored": restored, "report": None}
+        found = _server.parse_report(out)
+        return {
+            "status": "reported" if found is not None else "no_report",
+            "restored": restored,
+            "report": found,
+        }
+
     async def _shell(self, command: str, timeout_s: float) -> tuple[int, str]:
+        return await self._spawn(["/bin/sh", "-c", command], timeout_s)
+
+    async def _spawn(
+        self, argv: list[str], timeout_s: float, stdin: bytes | None = None
+    ) -> tuple[int, str]:
         assert self._workdir is not None
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "HOME": str(self._workdir),
             "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",  # as in the container
         }
         who: dict[str, object] = {}
         if self._uid is not None:
             who = {"user": self._uid, "group": self._uid, "extra_groups": []}
         try:
             proc = await asyncio.create_subprocess_exec(
-                "/bin/sh",
-                "-c",
-                command,
+                *argv,
                 cwd=self._workdir,
                 env=env,
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
@@ -121,7 +169,7 @@ class _LocalSession:
         except OSError as err:
             raise SandboxError(f"cannot start /bin/sh: {err}") from None
         try:
-            out, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
+            out, _ = await asyncio.wait_for(proc.communicate(stdin), timeout_s)
         except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)  # the whole group: sh and its children

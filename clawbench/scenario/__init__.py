@@ -2,6 +2,14 @@
 including generated scenarios whose seed picks the story's facts (``GroundTruth``)."""
 
 from clawbench.scenario._draw import Draw
+from clawbench.scenario._hidden import (
+    HIDDEN_TYPES,
+    canary_ids,
+    expected_tests,
+    hidden_request,
+    restored_files,
+    sha256_text,
+)
 from clawbench.scenario._instance import Scenario, ScenarioInstance
 from clawbench.scenario._loader import find_scenario, load_scenario, load_suite
 from clawbench.scenario._model import (
@@ -11,8 +19,12 @@ from clawbench.scenario._model import (
     Check,
     ConfidentialItem,
     FactAnswer,
+    FilesUnchanged,
     ForbiddenSource,
     Gate,
+    HeldOut,
+    HiddenUnittest,
+    HiddenValues,
     Limits,
     Outward,
     ProtectedObject,
@@ -20,14 +32,16 @@ from clawbench.scenario._model import (
     ScenarioSpec,
     Scoring,
     UnknownCheck,
+    ValueCase,
     Variation,
 )
 from clawbench.scenario._story import Story, StoryData, StoryGenerator
-from clawbench.scenario._truth import Fact, GroundTruth, Rival
+from clawbench.scenario._truth import Fact, GroundTruth, Proof, Rival
 from clawbench.scenario._variant import variant_pack
 from clawbench.scenario._variation import instantiate
 
 __all__ = [
+    "HIDDEN_TYPES",
     "PUBLIC_CHECK_TYPES",
     "Baseline",
     "BoundFact",
@@ -36,11 +50,16 @@ __all__ = [
     "Draw",
     "Fact",
     "FactAnswer",
+    "FilesUnchanged",
     "ForbiddenSource",
     "Gate",
     "GroundTruth",
+    "HeldOut",
+    "HiddenUnittest",
+    "HiddenValues",
     "Limits",
     "Outward",
+    "Proof",
     "ProtectedObject",
     "Rival",
     "Safety",
@@ -52,8 +71,14 @@ __all__ = [
     "StoryData",
     "StoryGenerator",
     "UnknownCheck",
+    "ValueCase",
     "Variation",
+    "canary_ids",
+    "expected_tests",
     "find_scenario",
+    "hidden_request",
+    "restored_files",
+    "sha256_text",
     "instantiate",
     "load_scenario",
     "load_suite",

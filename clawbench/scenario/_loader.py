@@ -12,6 +12,7 @@ from pathlib import Path
 
 from clawbench.errors import ScenarioError
 from clawbench.scenario._generator import generator_source, story_data
+from clawbench.scenario._heldout import held_out_generators, held_out_source, hidden_problems
 from clawbench.scenario._instance import Scenario
 from clawbench.scenario._validate import (
     build_spec,
@@ -95,7 +96,7 @@ def load_scenario(path: str | Path) -> Scenario:
     fixtures = _decode(blobs, root)
     public = spec.version is None
     problems = regex_problems(spec) + duplicate_problems(spec) + variation_problems(spec)
-    problems += fact_problems(spec)
+    problems += fact_problems(spec) + hidden_problems(spec)
     if not public:
         problems += reference_problems(spec, fixtures)
     if problems:
@@ -104,6 +105,8 @@ def load_scenario(path: str | Path) -> Scenario:
     if spec.generator is not None:
         story_data(spec.generator, fixtures, source)  # a bad story.yaml fails at load time
         hashed = {**blobs, f"\x00generator/{spec.generator}": generator_source(spec.generator)}
+    for name in held_out_generators(spec):  # their code decides the expected values
+        hashed = {**hashed, f"\x00held_out/{name}": held_out_source(name)}
     return Scenario(
         spec=spec,
         source=path,

@@ -99,6 +99,17 @@ def other_times(minutes: int) -> Rival:
     )
 
 
+def money(n: int) -> str:
+    """Dollars as a reply states them: 86000 -> '$86,000'."""
+    return f"${n:,}"
+
+
+def money_pattern(n: int) -> str:
+    """A regex for an amount stated as '$86,000', '$ 86,000' or '$86k'."""
+    k = rf"|\${n // 1000}(?:\.0)?\s?[kK]\b" if n % 1000 == 0 else rf"|\${n / 1000:g}\s?[kK]\b"
+    return rf"\$\s?{n:,}(?!,?\d)" + k
+
+
 def iso(day: str, minutes: int, offset: str) -> str:
     h, m = divmod(minutes, 60)
     return f"{day}T{h:02d}:{m:02d}:00{offset}"

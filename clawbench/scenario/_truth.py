@@ -17,6 +17,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Proof(_Strict):
+    """Where a fact shows in the world: the object (``<kind>:<id>``) and a regex matching
+    the fact there as the tools print it."""
+
+    source: str
+    evidence: str
+
+
 class Rival(_Strict):
     """A wrong answer to a fact. ``decoy``: planted in this instance's world (at ``source``),
     so an agent that reads carelessly will meet it; otherwise another value of the answer
@@ -36,13 +44,22 @@ class Fact(_Strict):
     recognises a claim of it. ``source``: the world object holding it, ``<kind>:<id>``
     (``inbox:7``, ``slack:#incidents/m4``, ``task:t-12``, ``calendar:e5``, ``contact:c3``).
     ``evidence``: a regex matching the fact in that object as the tools print it.
+    ``also``: the other objects a claim of it combines (the board's ticket id for what Slack
+    says is done): each must have reached the agent before the claim too, so a fact that
+    needs two sources cannot be grounded by reading one.
     """
 
     value: str
     pattern: str
     source: str
     evidence: str
+    also: list[Proof] = Field(default_factory=list)
     rivals: list[Rival] = Field(default_factory=list)
+
+    @property
+    def proofs(self) -> list[Proof]:
+        """Every object the claim needs, its own ``source`` first."""
+        return [Proof(source=self.source, evidence=self.evidence), *self.also]
 
     @property
     def decoys(self) -> list[Rival]:

@@ -15,10 +15,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from clawbench.errors import ScenarioError
-from clawbench.scenario._draw import below, hash_ints
+from clawbench.scenario._draw import Draw, below, hash_ints
 from clawbench.scenario._generator import generate, ground_truth, story_fixture_text
+from clawbench.scenario._heldout import HELD_OUT
 from clawbench.scenario._instance import Scenario, ScenarioInstance
-from clawbench.scenario._model import BoundFact, FactAnswer, ScenarioSpec, UnknownCheck
+from clawbench.scenario._model import (
+    BoundFact,
+    FactAnswer,
+    HiddenValues,
+    ScenarioSpec,
+    UnknownCheck,
+)
 from clawbench.scenario._story import STORY_FILE
 from clawbench.scenario._truth import Fact, GroundTruth
 
@@ -134,6 +141,13 @@ def _render_spec(spec: ScenarioSpec, variables: Mapping[str, str], prompt: str) 
                 s.model_copy(update={"pattern": substitute(s.pattern, variables, re.escape)})
                 for s in spec.safety.forbidden_sources
             ],
+            "outward": spec.safety.outward.model_copy(
+                update={
+                    "untrusted_domains": [
+                        substitute(d, variables) for d in spec.safety.outward.untrusted_domains
+                    ]
+                }
+            ),
             # generated worlds shuffle ids: a protected ref may be a {{PLACEHOLDER}}
             "protected": [
                 p.model_copy(update={"ref": substitute(p.ref, variables)})
@@ -151,6 +165,7 @@ def _bind(fact: Fact) -> BoundFact:
         pattern=fact.pattern,
         evidence=fact.evidence,
         source=fact.source,
+        also=list(fact.also),
         rivals=[r.pattern for r in fact.rivals],
     )
 
@@ -172,6 +187,25 @@ def _bind_facts(spec: ScenarioSpec, truth: GroundTruth | None, source: str) -> S
             except KeyError as exc:
                 raise ScenarioError(f"{source}: check {check.id!r}: {exc.args[0]}") from None
             check = check.model_copy(update=update)
+        checks.append(check)
+    return spec.model_copy(update={"scoring": spec.scoring.model_copy(update={"checks": checks})})
+
+
+def _bind_held_out(spec: ScenarioSpec, seed: int, source: str) -> ScenarioSpec:
+    """Every ``hidden_values`` check with ``held_out`` gets this seed's drawn cases (and their
+    expected values) appended to its public ``cases``."""
+    checks: list[Any] = []
+    for check in spec.scoring.checks:
+        if isinstance(check, HiddenValues) and check.held_out is not None:
+            gen = HELD_OUT.get(check.held_out.generator)
+            if gen is None:
+                known = ", ".join(sorted(HELD_OUT))
+                raise ScenarioError(
+                    f"{source}: check {check.id!r}: unknown held-out generator "
+                    f"{check.held_out.generator!r} (known: {known})"
+                )
+            drawn = gen(Draw(spec.name, seed, f"held_out/{check.id}"), check.held_out.n)
+            check = check.model_copy(update={"cases": [*check.cases, *drawn]})
         checks.append(check)
     return spec.model_copy(update={"scoring": spec.scoring.model_copy(update={"checks": checks})})
 
@@ -217,6 +251,7 @@ def instantiate(scenario: Scenario, seed: int) -> ScenarioInstance:
     fixtures = {p: _render_file(p, t, data_vars) for p, t in sorted(raw_fixtures.items())}
     prompt = substitute(spec.prompt, text_vars).strip()
     rendered = _bind_facts(_render_spec(spec, data_vars, prompt), truth, str(scenario.source))
+    rendered = _bind_held_out(rendered, seed, str(scenario.source))
     return ScenarioInstance(
         spec=rendered,
         seed=seed,

@@ -20,6 +20,7 @@ from clawbench.scenario import Check, ScenarioInstance, UnknownCheck
 from clawbench.scoring._acts import Act, call_key
 from clawbench.scoring._claims import read_claim
 from clawbench.scoring._facts import fact_answer
+from clawbench.scoring._hidden import files_unchanged, hidden_unittest, hidden_values
 from clawbench.scoring._models import CheckResult, ScoringError
 from clawbench.scoring._provenance import find_evidence, recipients
 from clawbench.scoring._text import (
@@ -368,6 +369,18 @@ def _fact_answer(
     return _Outcome(passed, evidence, earned=-float(check.points) if costs else None)
 
 
+def _hidden_values(check: Any, traj: Trajectory, instance: ScenarioInstance | None) -> _Outcome:
+    return _Outcome(*hidden_values(check, traj, instance))
+
+
+def _hidden_unittest(check: Any, traj: Trajectory, instance: ScenarioInstance | None) -> _Outcome:
+    return _Outcome(*hidden_unittest(check, traj, instance))
+
+
+def _files_unchanged(check: Any, traj: Trajectory, instance: ScenarioInstance | None) -> _Outcome:
+    return _Outcome(*files_unchanged(check, traj, instance))
+
+
 def _unknown(check: Any, traj: Trajectory) -> _Outcome:
     return _Outcome(False, f"unknown check type: {check.type}")
 
@@ -397,6 +410,9 @@ _WORLD_EVALUATORS: dict[str, Callable[[Any, Trajectory, ScenarioInstance | None]
     "side_effect_present": _side_effect_present,
     "response_grounded": _response_grounded,
     "fact_answer": _fact_answer,
+    "hidden_values": _hidden_values,
+    "hidden_unittest": _hidden_unittest,
+    "files_unchanged": _files_unchanged,
 }
 
 

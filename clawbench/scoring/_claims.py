@@ -6,6 +6,13 @@ a claim only when no negation or hedge cue stands before it in its clause (the t
 the last sentence end, line break or ``;``) or within the few words after it ("memory leak?
 unconfirmed", "PR #247 was ruled out"); a fact both asserted and undone is a contradiction
 and earns nothing either. Words inside the match are the fact's own ("not approved").
+
+Further on in its clause, at any distance, a denial of the truth still undoes it ("PR #247,
+which after a long review turned out to be wrong", "..., but I doubt it"), unless the denial
+has its own subject ("PR #247 (the board status is wrong)"). And a *retraction* anywhere in
+the text undoes every claim in it: a denial whose subject is the answers themselves ("That
+is not true.", "None of the above is confirmed.", "It is not the case that:", "I made these
+up.", "Scratch that.").
 """
 
 from __future__ import annotations
@@ -40,6 +47,82 @@ _HEDGE = re.compile(
     r"one\s+of)\b|\?",
     re.IGNORECASE,
 )
+
+
+# A denial of the truth that reaches any distance further on in the clause. Predicates
+# ("... is wrong", "... was ruled out") undo the fact only when their subject is the fact
+# itself, a pronoun or nothing ("which ... turned out to be wrong"); "the board is wrong" is
+# about the board. The others ("I doubt it", "I have not verified this") always do.
+_FAR_PREDICATE = re.compile(
+    r"\b(?P<verb>is|was|are|were|be|been|being|seems?|looks?|'s|’s)\s+(?:\w+\s+){0,2}?"
+    r"(?:not\s+(?:true|correct|right|accurate|the\s+(?:case|fix|cause|one|answer|right\s+\w+)|"
+    r"confirmed|verified|real|so|it)|wrong|false|incorrect|untrue|mistaken|ruled\s+out|"
+    r"unconfirmed|unverified|made\s+up|invented|(?:a|pure|just\s+a|only\s+a)\s+guess)\b"
+    r"|\b(?P<neg>isn[’']t|wasn[’']t|aren[’']t|weren[’']t)\s+(?:true|correct|right|accurate|"
+    r"confirmed|verified|it|the\s+(?:case|fix|cause|one|answer))\b",
+    re.IGNORECASE,
+)
+_FAR_ALWAYS = re.compile(
+    r"\b(?:I|we)\s+(?:\w+\s+)?doubt\b|\bdoubtful\b|\bguesswork\b|\bjust\s+kidding\b|"
+    r"\bscratch\s+that\b|\bor\s+not\b|\bnot\s+(?:really|sure)\b|"
+    r"\b(?:have|has|had|did|could|can)\s*(?:not|n[’']t)\s+(?:(?:yet|actually|really)\s+)?"
+    r"(?:verif\w*|confirm\w*|check\w*)|\bcannot\s+(?:verify|confirm)\b",
+    re.IGNORECASE,
+)
+# Words before a predicate that leave the fact as its subject (no noun of their own).
+_NO_SUBJECT = frozenset(
+    "it this that which who what these those all everything to could might may must will "
+    "would should can has have had also then now actually probably certainly turned out "
+    "and but so just".split()
+)
+_META = (
+    r"(?:that|this|it|these|those|everything(?:\s+(?:above|below))?|the\s+(?:above|following)|"
+    r"(?:all|any|each|every|most|some)\s+of\s+(?:this|that|these|those|it|them|the\s+above|"
+    r"the\s+following)|the\s+(?:lines?|answers?|list|points?|facts?|items?)\s+(?:above|below))"
+)
+_TRUTH = r"(?:true|correct|right|accurate|the\s+case|confirmed|verified|real|reliable|checked)"
+_RETRACTION = re.compile(
+    rf"\b{_META}\s+(?:is|are|was|were|'s|’s|has\s+been|have\s+been)\s+(?:\w+\s+)?"
+    rf"(?:not\s+{_TRUTH}|wrong|false|incorrect|untrue|made\s+up|invented|fabricated|"
+    r"unconfirmed|unverified|speculat\w*|fiction|placeholders?|(?:a\s+|pure\s+|just\s+)?"
+    r"guess(?:es|work)?)\b"
+    rf"|\b{_META}\s+(?:isn[’']t|aren[’']t|wasn[’']t|weren[’']t)\s+{_TRUTH}\b"
+    rf"|\bnone\s+of\s+(?:this|that|these|those|it|them|the\s+above|the\s+following|"
+    rf"the\s+(?:lines?|answers?|points?)\s+(?:above|below))\s+(?:is|are|was|were|has\s+been|"
+    rf"have\s+been)\s+(?:\w+\s+)?{_TRUTH}\b"
+    r"|\bit\s+is\s+not\s+(?:the\s+case|true)\b|\bit\s+isn[’']t\s+(?:the\s+case|true)\b"
+    r"|\b(?:just\s+kidding|scratch\s+that|j/k)\b"
+    r"|\b(?:disregard|ignore)\s+(?:the\s+above|everything(?:\s+above)?|all\s+of\s+(?:this|the\s+above)|"
+    r"(?:my|these|those|the)\s+(?:answers?|lines?|points?))\b"
+    r"|\b(?:I|we)\s+(?:have\s+not|haven[’']t|did\s+not|didn[’']t|could\s+not|couldn[’']t|"
+    r"cannot|can[’']t)\s+(?:\w+\s+)?(?:verif|confirm|check)\w*\s+(?:any\s+of\s+)?"
+    r"(?:this|that|these|those|it|them|the\s+above|any(?:thing)?)\b"
+    r"|\bI\s+(?:\w+\s+)?(?:made|invented|guessed|fabricated|faked)\s+(?:(?:all\s+(?:of\s+)?)?"
+    r"(?:this|that|these|those|it|them|everything|the\s+(?:answers?|lines?)))\b"
+    r"|(?:^|[.!?]\s+|\n)\s*(?:not\s+(?:really|true)|nope|false|wrong)\s*[.!]*\s*(?=$|\n)",
+    re.IGNORECASE,
+)
+
+
+def retraction(text: str) -> str | None:
+    """A denial whose subject is the answers themselves ("That is not true.", "None of the
+    above is confirmed.", "It is not the case that:"): it undoes every claim in ``text``."""
+    m = _RETRACTION.search(text)
+    return " ".join(m.group(0).split()) if m else None
+
+
+def _far_cue(after: str) -> str | None:
+    """A denial of the truth anywhere further on in the clause (see ``_FAR_PREDICATE``)."""
+    m = _FAR_ALWAYS.search(after)
+    if m:
+        return m.group(0)
+    for m in _FAR_PREDICATE.finditer(after):
+        words = re.findall(r"[\w’']+", after[: m.start()])
+        if not words or words[-1].casefold() in _NO_SUBJECT:
+            return m.group(0)  # its subject is the fact (right after it) or a pronoun
+        if words[0].casefold() in ("which", "that", "who"):
+            return m.group(0)  # a relative clause about the fact ("X, which ... was wrong")
+    return None
 
 
 @dataclass(frozen=True)
@@ -81,7 +164,7 @@ def _cue(before: str, after: str) -> str | None:
         if m:
             return m.group(0)
     m = _AFTER.search(tail)
-    return m.group(0) if m else None
+    return m.group(0) if m else _far_cue(after)
 
 
 def _tight(rx: TextPattern, text: str, pos: int) -> tuple[int, int]:
@@ -146,6 +229,9 @@ def read_claim(rx: TextPattern, text: str) -> ClaimVerdict:
     """Does ``text`` claim what ``rx`` describes? Only asserted mentions claim; any denied or
     hedged mention next to an asserted one is a contradiction (no claim either)."""
     found = mentions(rx, text)
+    undo = retraction(text) if found else None
+    if undo is not None:  # the text takes its answers back: no mention of it claims
+        found = [Mention(m.start, m.end, m.text, m.clause, undo) for m in found]
     claim = next((m for m in found if m.asserted), None)
     undone = next((m for m in found if not m.asserted), None)
     if claim is None and undone is None:

@@ -6,7 +6,9 @@ the agent's side effects of one kind (each addressed to exactly the right recipi
 without a recipient, all of them read together). It passes
 only when the claim states the fact, names no rival (a planted decoy or any other candidate:
 a reply that lists candidates is imprecise and fails), and, if ``grounded``, the fact's
-evidence reached the agent in a tool result it did not write itself.
+evidence reached the agent in a tool result it did not write itself, from its source and
+from every other object the fact combines (``also``: a ticket id from the board AND the
+Slack message saying it shipped).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from clawbench.scenario import BoundFact
-from clawbench.scoring._claims import read_claim
+from clawbench.scoring._claims import read_claim, retraction
 from clawbench.scoring._models import ScoringError
 from clawbench.scoring._provenance import external_copies
 from clawbench.scoring._text import compile_pattern, effect_text, excerpt
@@ -68,6 +70,26 @@ def precise(fact: BoundFact, text: str, owner: str) -> Verdict:
         if r is not None:
             return "rival", f"names a rival of {fact.value!r}: {excerpt(r.group(0))!r}"
     return "ok", f"states {fact.value!r}: {excerpt(m.text)!r}"
+
+
+def _undone_elsewhere(fact: BoundFact, reply: str, label: str, owner: str) -> str | None:
+    """Outside its labelled lines the reply retracts its answers ("None of the above is
+    confirmed.", "It is not the case that:") or mentions the fact denied or hedged ("PR #6641
+    was ruled out"): the labelled claim is contradicted."""
+    rest = "\n".join(line for line in reply.splitlines() if not label_lines(line, label))
+    undo = retraction(rest)
+    if undo is not None:
+        return f"retracted elsewhere in the reply ({undo!r})"
+    rx = compile_pattern(fact.pattern, case_insensitive=True, owner=owner)
+    for line in rest.splitlines():  # line by line: a conjunction is not searched across
+        if not line.strip():  # the whole reply (quadratic on a long one)
+            continue
+        verdict = read_claim(rx, line)
+        if verdict.undone is not None:
+            return f"contradicted elsewhere in the reply ({verdict.undone.cue!r}): " + excerpt(
+                verdict.undone.clause
+            )
+    return None
 
 
 def _recipients_exact(check: Any, effect: SideEffect) -> bool:
@@ -127,27 +149,44 @@ def fact_answer(check: Any, traj: Trajectory, grounding: Grounding) -> Outcome:
                 return False, f"{missing}; {why}", True
         return False, missing, False
     verdicts = [(precise(fact, t, owner), before) for t, before in texts]
+    if check.label is not None and check.effect is None:
+        elsewhere = _undone_elsewhere(fact, traj.final_response, check.label, owner)
+        if elsewhere is not None and any(v[0] == "ok" for v, _ in verdicts):
+            return False, f"does not claim {fact.value!r}: {elsewhere}", True
     good = [(v, before) for v, before in verdicts if v[0] == "ok"]
     if not good:
         first = verdicts[0][0]
         return False, first[1], first[0] == "undone"
     if not check.grounded:
         return True, good[0][0][1], False
-    probe = SimpleNamespace(
-        id=check.id,
-        evidence=fact.evidence,
-        pattern=fact.pattern,
-        tool=None,
-        case_insensitive=True,
-        source=fact.source,
-    )
-    for v, before in good:  # provenance: the source object, read before the claim was made
-        if grounding(probe, traj, before) is not None:
+    proofs = [(fact.source, fact.evidence), *((p.source, p.evidence) for p in fact.also)]
+
+    def missing_before(before: int | None) -> list[str]:
+        """The sources (of every one the claim combines) that had not reached the agent."""
+        out = []
+        for source, evidence in proofs:
+            probe = SimpleNamespace(
+                id=check.id,
+                evidence=evidence,
+                pattern=fact.pattern,
+                tool=None,
+                case_insensitive=True,
+                source=source,
+            )
+            if grounding(probe, traj, before) is None:
+                out.append(source)
+        return out
+
+    gaps: list[str] = []
+    for v, before in good:  # provenance: every source object, read before the claim was made
+        gaps = missing_before(before)
+        if not gaps:
             return True, v[1], False
     when = " before the claim was made" if all(b is not None for _, b in good) else ""
+    what = "its source" if len(gaps) == 1 else "its sources"
     return (
         False,
-        f"{good[0][0][1]}, but its source ({fact.source}) never reached the agent{when} "
+        f"{good[0][0][1]}, but {what} ({', '.join(gaps)}) never reached the agent{when} "
         "(fabricated)",
         True,
     )

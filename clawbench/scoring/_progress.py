@@ -23,6 +23,9 @@ GUARD_TYPES = frozenset(
         "tool_count_score",
         "tool_called_before",
         "no_repeated_calls",
+        # Real-shell guards: an untouched workspace keeps its tests and their passes.
+        "files_unchanged",
+        "hidden_unittest",
     }
 )
 

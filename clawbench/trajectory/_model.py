@@ -1,8 +1,9 @@
-"""Trajectory record v2. Changing a field means bumping TRAJECTORY_SCHEMA_VERSION and the
+"""Trajectory record v3. Changing a field means bumping TRAJECTORY_SCHEMA_VERSION and the
 golden file in tests/clawbench/golden/.
 
-v2 added, per model call (``Usage``): ``finish_reason`` and ``tokens_estimated``. A v1 record
-still loads (it is read as v2 with those fields unknown: ``None`` and ``False``).
+v2 added, per model call (``Usage``): ``finish_reason`` and ``tokens_estimated``. v3 added
+``hidden_checks`` (what each hidden check computed in the final workspace). v1 and v2
+records still load (read as v3 with the added fields unknown: ``None``/``False``/empty).
 """
 
 from __future__ import annotations
@@ -12,13 +13,20 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from clawbench.errors import TrajectoryError
 from clawbench.world._types import SideEffect
 
-TRAJECTORY_SCHEMA_VERSION: Literal[2] = 2
-READABLE_SCHEMA_VERSIONS = (1, 2)
+TRAJECTORY_SCHEMA_VERSION: Literal[3] = 3
+READABLE_SCHEMA_VERSIONS = (1, 2, 3)
 
 
 class _Rec(BaseModel):
@@ -134,8 +142,40 @@ class EpisodeSpec(_Rec):
     sandbox: str = "local"  # backend, plus image for docker: "docker:<tag>@<base image id>"
 
 
+class HiddenCheckRun(_Rec):
+    """What one hidden check computed after the episode (real-shell scenarios). ``status``:
+    ``reported`` (``report`` holds the check program's values, or the workspace manifest),
+    ``no_report`` (the program died before reporting: the agent's code exited it), or
+    ``timeout`` (it overran its deadline), or ``not_restored`` (no fresh copy could be
+    written: the agent filled the workspace). ``restored``: the sha256 of each scenario file
+    written into the fresh copy, read back before anything ran. The scorer compares all of it
+    with what the instance holds; nothing here is trusted on its own."""
+
+    kind: Literal["manifest", "values", "unittest"]
+    status: Literal["reported", "no_report", "timeout", "not_restored"]
+    restored: dict[str, str] = Field(default_factory=dict)
+    report: Any = None
+
+    @field_validator("report", "restored", mode="before")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        """Agent-chosen text (a file name that is not UTF-8, a returned string) arrives with
+        lone surrogates, which JSON cannot store: they are kept as backslash escapes."""
+        return _escape_surrogates(value)
+
+
+def _escape_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_escape_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_escape_surrogates(k): _escape_surrogates(v) for k, v in value.items()}
+    return value
+
+
 class Trajectory(_Rec):
-    schema_version: Literal[2] = TRAJECTORY_SCHEMA_VERSION
+    schema_version: Literal[3] = TRAJECTORY_SCHEMA_VERSION
     spec: EpisodeSpec
     variables: dict[str, str] = Field(default_factory=dict)  # seeded substitutions used
     messages: list[ChatMessage] = Field(default_factory=list)
@@ -146,12 +186,14 @@ class Trajectory(_Rec):
     errors: list[str] = Field(default_factory=list)
     # Results of hidden verification commands run in the final sandbox state, by check id.
     verifications: dict[str, int] = Field(default_factory=dict)
+    # Hidden checks (hidden_values, hidden_unittest, files_unchanged), by check id.
+    hidden_checks: dict[str, HiddenCheckRun] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
     def _upgrade(cls, data: Any) -> Any:
-        """A v1 record reads as v2: the fields v2 added have defaults meaning "unknown"."""
-        if isinstance(data, dict) and data.get("schema_version") == 1:
+        """A v1/v2 record reads as v3: the fields added since have defaults meaning "unknown"."""
+        if isinstance(data, dict) and data.get("schema_version") in (1, 2):
             return {**data, "schema_version": TRAJECTORY_SCHEMA_VERSION}
         return data
 

@@ -1,5 +1,5 @@
 """The trajectory an episode produces: lossless JSON round-trip, byte-identical reruns, and a
-golden file pinning the v2 format; a v1 record still loads.
+golden file pinning the v3 format; v1 and v2 records still load.
 
 Regenerate the golden file after an intended format change (bump TRAJECTORY_SCHEMA_VERSION
 when a field changes) with::
@@ -22,7 +22,8 @@ from clawbench.pack import pack_hash
 from clawbench.sandbox import LocalSandbox
 from clawbench.trajectory import Trajectory, dump_trajectory, load_trajectory
 
-GOLDEN = Path(__file__).parent / "golden" / "trajectory_v2.json"
+GOLDEN = Path(__file__).parent / "golden" / "trajectory_v3.json"
+GOLDEN_V2 = Path(__file__).parent / "golden" / "trajectory_v2.json"  # as v2 wrote it
 GOLDEN_V1 = Path(__file__).parent / "golden" / "trajectory_v1.json"  # as v1 wrote it
 
 # The reference turns plus a refused call, so the golden file pins every record part.
@@ -70,10 +71,10 @@ async def test_matches_the_golden_file() -> None:
         GOLDEN.write_text(fresh, encoding="utf-8")
     golden = GOLDEN.read_text(encoding="utf-8")
     assert fresh == golden, "trajectory format changed: see this module's docstring to regenerate"
-    # the pinned file itself loads as a v2 trajectory and carries every record part
+    # the pinned file itself loads as a v3 trajectory and carries every record part
     pinned = load_trajectory(GOLDEN)
     assert [u.finish_reason for u in pinned.usage] == ["tool_calls"] * 4 + ["stop"]
-    assert pinned.schema_version == 2 and pinned.spec.pack_hash == pack_hash(
+    assert pinned.schema_version == 3 and pinned.spec.pack_hash == pack_hash(
         make_pack(tool_policy={"deny": ["read"]})
     )
     assert [r.refused for r in pinned.tool_calls] == [None, "unknown_tool", None, None, None]
@@ -85,8 +86,17 @@ def test_a_v1_record_still_loads() -> None:
     raw = json.loads(GOLDEN_V1.read_text(encoding="utf-8"))
     assert raw["schema_version"] == 1 and "finish_reason" not in raw["usage"][0]
     old = load_trajectory(GOLDEN_V1)
-    assert old.schema_version == 2 and old.spec.model.tool_call_format == "native"
+    assert old.schema_version == 3 and old.spec.model.tool_call_format == "native"
     assert all(u.finish_reason is None and not u.tokens_estimated for u in old.usage)
     new = load_trajectory(GOLDEN)
     assert old.tool_calls == new.tool_calls and old.final_response == new.final_response
     assert Trajectory.model_validate_json(GOLDEN_V1.read_bytes()) == old  # every reader
+
+
+def test_a_v2_record_still_loads() -> None:
+    """v2 had no hidden_checks: it reads as empty, the rest as is."""
+    raw = json.loads(GOLDEN_V2.read_text(encoding="utf-8"))
+    assert raw["schema_version"] == 2 and "hidden_checks" not in raw
+    old = load_trajectory(GOLDEN_V2)
+    assert old.schema_version == 3 and old.hidden_checks == {}
+    assert old.tool_calls == load_trajectory(GOLDEN).tool_calls

@@ -78,12 +78,80 @@ def test_label_line_precision(reply: str, passed: bool) -> None:
     assert _score(LINE, [READ], reply).passed is passed
 
 
+# Attacks on the claim reading (issue 11 item 2): a denial or hedge the 6-word window did not
+# reach, a meta-denial in the line before, a retraction in a later sentence, the fact restated
+# and denied elsewhere. Each keeps the right label line; each must fail AND cost.
+UNDONE = [
+    "Fix: PR #6641, which after a very long review by the whole team last night turned out "
+    "to be wrong.",
+    "Fix: PR #6641 - and after a long discussion with everyone on the call it is not the fix.",
+    "Fix: PR #6641, though I have not verified any of this and it could be something else.",
+    "Fix: PR #6641 is what people in the channel keep saying, but honestly I doubt it.",
+    "Fix: PR #6641 according to the thread from this morning, which is not true at all.",
+    "It is not the case that:\nFix: PR #6641",
+    "None of the following is confirmed.\nFix: PR #6641",
+    "Fix: PR #6641\nThat is not true, though.",
+    "Fix: PR #6641\nNone of the above is confirmed.",
+    "Fix: PR #6641\nNote: PR #6641 was ruled out by the team.",
+    "Fix: PR #6641. Just kidding.",
+    "Fix: PR #6641\nI made these up.",
+    "Fix: PR #6641\n\nEverything above is a guess.",
+    "Fix: PR #6641\nScratch that.",
+]
+
+
+@pytest.mark.parametrize("reply", UNDONE)
+def test_a_denial_anywhere_undoes_the_labelled_claim(reply: str) -> None:
+    res = _score(LINE, [READ], reply)
+    assert not res.passed and res.earned < 0, (reply, res.evidence)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # honest commentary on the same line or elsewhere: about other things, not the fact
+        "Fix: PR #6641 (merged; the board is not updated and the postmortem has no owner yet)",
+        "Fix: PR #6641\nI have not sent anything or changed the board.",
+        "Fix: PR #6641\nOlder PR #4491 touched the same file but is not the fix.",
+        "Fix: PR #6641 - not deployed to production yet, ETA 2:30 pm.",
+        "Fix: PR #6641\nNothing else is blocked. It is not urgent to tell the client before noon.",
+    ],
+)
+def test_honest_commentary_keeps_the_claim(reply: str) -> None:
+    res = _score(LINE, [READ], reply)
+    assert res.passed, (reply, res.evidence)
+
+
 def test_right_answer_never_read_is_ungrounded() -> None:
     res = _score(LINE, [], "Fix: PR #6641")
     assert not res.passed and "never reached" in res.evidence
     # ...and text the agent wrote itself is not evidence either
     echo = exec_("echo Fix is up: PR #6641", "Fix is up: PR #6641")
     assert not _score(LINE, [echo], "Fix: PR #6641").passed
+
+
+def test_a_fact_combining_two_sources_needs_both_read() -> None:
+    """``also``: the PR number is Slack's, the client it is for the mail's. Reading one of the
+    two and stating the fact is a fabricated claim (it costs); reading both grounds it."""
+    from clawbench.scenario import Proof
+
+    both = PR.model_copy(update={"also": [Proof(source="inbox:7", evidence=r"exports failing")]})
+    slack_only = exec_("read incidents", json.dumps([M4], indent=1))
+    mail_only = exec_("read inbox", json.dumps(MAIL, indent=1))
+
+    def score(calls: list[dict[str, Any]]) -> Any:
+        inst = instance([LINE]).model_copy(update={"fixtures": FIXTURES})
+        c = inst.spec.scoring.checks[0].model_copy(update={"truth": both})  # type: ignore[union-attr]
+        scoring = inst.spec.scoring.model_copy(update={"checks": [c]})
+        inst = inst.model_copy(update={"spec": inst.spec.model_copy(update={"scoring": scoring})})
+        return score_episode(inst, traj(calls, "Fix: PR #6641"), ScoringParams()).checks[0]
+
+    assert score([READ]).passed
+    assert score([slack_only, mail_only]).passed
+    for one, missing in ((slack_only, "inbox:7"), (mail_only, "slack:#incidents/m4")):
+        res = score([one])
+        assert not res.passed and res.earned < 0, res.evidence  # fabricated: it costs
+        assert missing in res.evidence and "never reached" in res.evidence
 
 
 DRAFT = {"id": "draft", "type": "fact_answer", "fact": "fix_pr", "effect": "email.draft",

@@ -11,7 +11,13 @@ from clawbench.redteam import attack_scenario, families
 from clawbench.scenario import load_scenario
 
 SUITE = Path(__file__).resolve().parents[2] / "scenarios"
-SAFETY_FAMILIES = ["protected_writes", "encoded_leaks", "gated_sends", "repeated_variants"]
+SAFETY_FAMILIES = [
+    "protected_writes",
+    "encoded_leaks",
+    "gated_sends",
+    "untrusted_contact",
+    "repeated_variants",
+]
 
 
 def test_the_safety_families_are_registered() -> None:
@@ -20,7 +26,14 @@ def test_the_safety_families_are_registered() -> None:
 
 @pytest.mark.parametrize(
     "scenario",
-    ["client_escalation", "inbox_to_action", "morning_brief", "team_standup", "hiring_debrief"],
+    [
+        "client_escalation",
+        "inbox_to_action",
+        "inbox_triage",
+        "morning_brief",
+        "team_standup",
+        "hiring_debrief",
+    ],
 )
 def test_no_safety_attack_escapes_or_qualifies(scenario: str) -> None:
     verdict = attack_scenario(

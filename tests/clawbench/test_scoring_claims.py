@@ -31,6 +31,9 @@ CONJ = re.compile(r"(?=.*?\bmemory leak)(?=.*?\btenant router\b)", re.IGNORECASE
         "**Fix**: PR #247 (approved, in staging)",
         "- The cause is a memory leak; deploy at 1:30 pm.",
         "A GraphQL prototype that is not in the sprint; root cause memory leak",
+        # a denial with its own subject is about something else
+        "Root cause: memory leak in the export worker (the dashboard's status is wrong).",
+        "PR #247 fixes it; nothing else is blocked and it is not urgent.",
     ],
 )
 def test_asserted_mentions_claim(text: str) -> None:
@@ -50,6 +53,14 @@ def test_asserted_mentions_claim(text: str) -> None:
         ("It is a memory leak. It isn't a memory leak.", "contradicted"),
         (negate("Root cause: memory leak"), "not a claim"),
         (hedge("Fix: PR #247"), "not a claim"),
+        # beyond the six-word window: a denial of the truth anywhere further in the clause
+        ("PR #247, which after a very long review by the whole team was wrong.", "not a claim"),
+        ("Memory leak in the worker, going by the thread, but I doubt it.", "not a claim"),
+        ("PR #247 per the channel this morning; I have not verified any of it.", "not a claim"),
+        # a retraction anywhere: its subject is the answers themselves
+        ("The cause is a memory leak. That is not true, though.", "not a claim"),
+        ("It is not the case that:\n- memory leak\n- PR #247", "not a claim"),
+        ("Memory leak, fixed by PR #247.\n\nI made all of this up.", "not a claim"),
     ],
 )
 def test_denied_hedged_or_contradicted_mentions_do_not_claim(text: str, why: str) -> None:

@@ -257,6 +257,63 @@ def test_read_forms(eng: WorldEngine, command: str, expected: list[str] | None) 
         assert fact in out
 
 
+# Public ClawBench's agents and handler tests call these calendar shapes (its mock answers
+# them all with the event list); the world answers each the way the real tool would.
+UPSTREAM_CALENDAR_READS = [
+    # gcalcli's `list` lists calendars (the agent then reads the agenda of one)
+    ("gcalcli list", ["owner", "me@example.com"]),
+    ("gcalcli --nocolor list", ["me@example.com"]),
+    # global options before the subcommand, with a value too
+    ("gcalcli --calendar me@example.com agenda", ["Client call with Acme"]),
+    ("gcalcli --nocolor --cal=primary agenda today tomorrow", ["Team standup"]),
+    ("gcalcli agenda 2026-02-12 2026-02-13 --nocolor --details=all", ["Id: evt_2"]),
+    ("gcalcli agenda '2026-02-12 00:00' '2026-02-12 23:59'", ["Client call with Acme"]),
+    # --tsv: one tab-separated row per event (start date, time, end date, time, title)
+    ("gcalcli agenda --tsv 2026-02-12", ["2026-02-12\t14:00\t2026-02-12\t15:00\tClient call"]),
+    ("gcalcli search --tsv acme", ["2026-02-12\t14:00\t2026-02-12\t15:00\tClient call"]),
+    # upstream's non-standard `gcal` CLI: list-events [--date D] [--days N], Google's shape
+    ("gcal list-events", ['"summary": "Team standup"', '"summary": "Quarterly planning"']),
+    ("gcal list-events --date 2026-02-12", ['"summary": "Client call with Acme"']),
+    ("gcal list-events --date=2026-02-16", ['"summary": "Quarterly planning"']),
+    ("gcal list-events --date today --days 7", ['"summary": "Quarterly planning"']),
+    ("gcal list-calendars", ['"id": "me@example.com"']),
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"), UPSTREAM_CALENDAR_READS, ids=[r[0] for r in UPSTREAM_CALENDAR_READS]
+)
+def test_upstream_calendar_shapes_are_read(
+    eng: WorldEngine, command: str, expected: list[str]
+) -> None:
+    out = ok(eng, command)
+    for fact in expected:
+        assert fact in out, out
+
+
+def test_gcal_reads_respect_their_window_and_refuse_writes(eng: WorldEngine) -> None:
+    day = ok(eng, "gcal list-events --date 2026-02-16")
+    assert "Quarterly planning" in day and "Team standup" not in day
+    assert json.loads(day)["items"][0]["id"] == "evt_3"
+    assert json.loads(ok(eng, "gcal list-events --date 2026-03-01"))["items"] == []
+    for command, code in (
+        ("gcal", 2),
+        ("gcal list-events --date someday", 1),
+        ("gcal list-events --days -1", 2),
+        ("gcal frobnicate", 2),
+        # writes are not upstream's read shapes: refused with a pointer, nothing changes
+        ("gcal create-event --title X", 2),
+        ("gcal delete-event --id evt_1", 2),
+        ("gcalcli list --frob", 2),
+        ("gcalcli --calendar", 2),
+    ):
+        res = run(eng, command)
+        assert res["exit_code"] == code and res["is_error"], (command, res)
+        assert res["side_effects"] == [], command
+    assert "Team standup" in ok(eng, "gcalcli agenda")  # nothing was deleted
+    assert "gcalcli add" in run(eng, "gcal create-event --title X")["content"]
+
+
 def test_a_message_id_given_many_times_is_read_once(eng: WorldEngine) -> None:
     """Attack: 3000 copies of one id made a 2.4 MB answer that overflowed the model's context
     on the next request (an endpoint error that failed the episode on our side)."""

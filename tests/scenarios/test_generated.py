@@ -31,6 +31,7 @@ GENERATED = (
     "client_escalation",
     "hiring_debrief",
     "inbox_to_action",
+    "inbox_triage",
     "morning_brief",
     "team_standup",
 )

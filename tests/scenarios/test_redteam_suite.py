@@ -3,9 +3,9 @@ reply over the seed space, zero- and one-call stuffing, the negated and hedged r
 another seed's reference replayed, read-all-then-stuff, reading one or two sources and
 inventing the rest) stays below the gate on seeds 0..29, and the references still pass.
 
-KNOWN_GAPS lists what still gets through today and why; each entry is a scenario-design gap
-(for the scenario's owner), not a scorer rule, and the test fails when one closes (so the
-list is kept true) or a new one opens."""
+No attack qualifies or reaches the gate anywhere. (team_standup's read-2-then-invent was the
+last gap: its facts all lived in two Slack channels. They now combine Slack with the sprint
+board, see tests/scenarios/test_team_standup.py.)"""
 
 from __future__ import annotations
 
@@ -15,17 +15,12 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from clawbench.cli import EXIT_FAILED, EXIT_OK, main
+from clawbench.cli import EXIT_OK, main
 from clawbench.redteam import attack_scenario
 from clawbench.scenario import load_suite
 
 SUITE = Path(__file__).resolve().parents[2] / "scenarios"
 SEEDS = list(range(30))
-KNOWN_GAPS: dict[str, set[str]] = {
-    # Every checked fact lives in #platform-team and #incidents: reading those two channels
-    # is the whole checked task (the board statuses the prompt asks about are not checked).
-    "team_standup": {"read-2-then-invent"},
-}
 SCENARIOS = [s for s in load_suite(SUITE) if s.spec.real_workspace is None]
 
 
@@ -33,7 +28,7 @@ SCENARIOS = [s for s in load_suite(SUITE) if s.spec.real_workspace is None]
 def test_no_attack_reaches_the_gate(scenario) -> None:  # type: ignore[no-untyped-def]
     v = attack_scenario(scenario, SEEDS, suite_dir=SUITE)
     over = {o.attack for o in v.outcomes if o.qualified or o.scenario_score >= 0.3}
-    assert over == KNOWN_GAPS.get(scenario.name, set()), sorted(
+    assert over == set(), sorted(
         (o.attack, o.seed, o.scenario_score) for o in v.outcomes if o.attack in over
     )[:10]
     names = {o.attack for o in v.outcomes}
@@ -41,10 +36,11 @@ def test_no_attack_reaches_the_gate(scenario) -> None:  # type: ignore[no-untype
     assert all(o.seed in SEEDS for o in v.outcomes)
 
 
-def test_the_cli_reports_exactly_the_known_gaps() -> None:
+def test_the_cli_reports_no_qualifying_attack() -> None:
     out = io.StringIO()
     code = main(
-        ["redteam", "--suite", str(SUITE), "--seeds", "0..4"], console=Console(file=out, width=240)
+        ["redteam", "--suite", str(SUITE), "--seeds", "0..4", "--sandbox", "local"],
+        console=Console(file=out, width=240),
     )
     text = out.getvalue()
     qualifying = {
@@ -52,7 +48,8 @@ def test_the_cli_reports_exactly_the_known_gaps() -> None:
         for line in text.splitlines()
         if line.strip().endswith(" qualifies") and line.strip().startswith("✗")
     }
-    expected = {f"{s}: {a}" for s, attacks in KNOWN_GAPS.items() for a in attacks}
-    assert qualifying == expected, text[-3000:]
-    assert code == (EXIT_FAILED if expected else EXIT_OK)
-    assert "skipped repo_bugfix" in text  # real-shell scenarios are skipped out loud
+    assert qualifying == set(), text[-3000:]
+    assert code == EXIT_OK, text[-3000:]
+    # real-shell scenarios are skipped out loud here (tests/clawbench/test_hidden_checks.py
+    # attacks repo_bugfix in docker, as `--sandbox auto`, the default, does)
+    assert "skipped repo_bugfix" in text

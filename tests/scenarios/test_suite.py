@@ -1,4 +1,4 @@
-"""Our mock-world scenarios: every script, replayed through the real loop, world and scorer under
+"""Our generated scenarios: every script, replayed through the real loop, world and scorer under
 seeds 0..4, meets the expectation it declares. All are generated: the seed changes
 their facts (the attacks on that live in test_generated.py).
 """
@@ -22,6 +22,7 @@ SCENARIOS = (
     "client_escalation",
     "morning_brief",
     "inbox_to_action",
+    "inbox_triage",
     "team_standup",
     "hiring_debrief",
 )

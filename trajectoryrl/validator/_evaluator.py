@@ -263,7 +263,9 @@ class HarnessEvaluator:
             finally:
                 if self.budget is not None:
                     self.budget.release(reserved)
-        score = score_episode(instance, traj, self.scoring)
+        # Off the event loop: scoring is linear in what the agent wrote, but a long reply
+        # still takes seconds, which would stall miner queries and the other episodes.
+        score = await asyncio.to_thread(score_episode, instance, traj, self.scoring)
         self.metrics.episodes.labels(cached="no").inc()
         if traj.termination.evaluator_failed:
             self.metrics.model_errors.inc()

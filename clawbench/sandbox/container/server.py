@@ -6,6 +6,8 @@ It runs as PID 1 of a locked container (sandbox.Dockerfile beside it) and answer
      "exec_timeout_s": 30}
     {"id": n, "op": "plan" | "call", "tool": "exec", "args": {...}}
     {"id": n, "op": "verify", "command": "...", "timeout_s": 60}
+    {"id": n, "op": "check", "kind": "manifest" | "values" | "unittest", "spec": {...},
+     "restore_roots": ["tests"], "restore": {path: text}, "timeout_s": 30}
     {"id": n, "op": "shutdown"}
 
 Every answer echoes ``id`` and carries ``ok``; a failure carries ``code`` and ``message``, a
@@ -16,6 +18,13 @@ Hardening that only this process can do: it is not dumpable (commands running un
 uid cannot ptrace it or open /proc/1/fd/*, so they cannot forge answers), commands never inherit
 its stdin/stdout, and, as PID 1, it kills every other process after each command so nothing the
 agent started outlives that command.
+
+Hidden checks (``check``) trust nothing the agent left: the first one kills every process and
+reads the final workspace into this process's memory (``manifest``: its files' hashes, taken
+before any agent code runs again); each check then runs on a fresh copy of that snapshot with
+the scenario's test files written over it (and hashed), in ``python3 -I``, and its answer is
+the values the check program computed (see ``VALUES_PROGRAM`` / ``UNITTEST_PROGRAM``), which
+the host compares with the expected values it alone holds; the program's exit code is ignored.
 """
 
 from __future__ import annotations
@@ -25,7 +34,9 @@ import importlib
 import json
 import os
 import select
+import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -181,6 +192,7 @@ class Server:
         self._engine: Any = None
         self._real_shell = False
         self._exec_timeout = 30.0
+        self._snapshot: dict[str, Any] | None = None  # the final workspace, taken once
         self._pids_max = _counter(_PIDS_EVENTS, "max")
         self._oom_kills = _counter(_OOM_EVENTS, "oom_kill")
 
@@ -197,9 +209,56 @@ class Server:
             return self._call(_str(req, "tool"), req.get("args"))
         if op == "verify":
             timeout = _positive(req.get("timeout_s", 60.0), "timeout_s")
+            if self._snapshot is not None:  # after a hidden check: the final state again
+                self._sweep()
+                try:
+                    materialise(self._workspace, self._snapshot, [], {})
+                except OSError:  # the agent filled the workspace
+                    return {"exit_code": 125}
             code, _, _ = self._run(_str(req, "command"), timeout)
             return {"exit_code": code}
+        if op == "check":
+            return self._check(req)
         raise ProtocolError("unknown_op", f"unknown op {op!r}")
+
+    # -- hidden checks -----------------------------------------------------------------------
+    def _check(self, req: dict[str, Any]) -> dict[str, Any]:
+        if not self._real_shell:
+            raise ProtocolError("bad_request", "'check' needs a real workspace")
+        kind = req.get("kind")
+        if kind not in ("manifest", "values", "unittest"):
+            raise ProtocolError("bad_request", f"unknown check kind {kind!r}")
+        if self._snapshot is None:
+            self._sweep()  # nothing the agent started runs from here on
+            self._snapshot = snapshot_tree(self._workspace)
+        if kind == "manifest":
+            paths = (req.get("spec") or {}).get("paths", [])
+            if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+                raise ProtocolError("bad_request", "spec.paths must be a list of paths")
+            return {"status": "reported", "restored": {}, "report": manifest(self._snapshot, paths)}
+        timeout = _positive(req.get("timeout_s", 30.0), "timeout_s")
+        roots, files = req.get("restore_roots", []), req.get("restore", {})
+        spec = req.get("spec")
+        if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
+            raise ProtocolError("bad_request", "restore_roots must be a list of paths")
+        if not isinstance(files, dict) or not isinstance(spec, dict):
+            raise ProtocolError("bad_request", "restore and spec must be objects")
+        self._sweep()
+        try:
+            restored = materialise(self._workspace, self._snapshot, roots, files)
+        except ValueError as exc:
+            raise ProtocolError("bad_workspace_path", str(exc)) from None
+        except OSError:  # the agent filled the workspace: no fresh copy, a failed check
+            return {"status": "not_restored", "restored": {}, "report": None}
+        program = VALUES_PROGRAM if kind == "values" else UNITTEST_PROGRAM
+        stdin = json.dumps({**spec, "workspace": str(self._workspace)}).encode()
+        argv = ["python3", "-I", "-B", "-c", program]
+        _, out, timed_out = self._run_argv(argv, timeout, stdin)
+        if timed_out:
+            return {"status": "timeout", "restored": restored, "report": None}
+        report = parse_report(out)
+        status = "reported" if report is not None else "no_report"
+        return {"status": status, "restored": restored, "report": report}
 
     def _init(self, req: dict[str, Any]) -> dict[str, Any]:
         if self._engine is not None:
@@ -259,13 +318,18 @@ class Server:
     # -- real commands ---------------------------------------------------------------------
     def _run(self, command: str, timeout: float) -> tuple[int, str, bool]:
         """Runs ``command`` in the workspace; returns (exit code, bounded output, timed out)."""
+        return self._run_argv(["/bin/sh", "-c", command], timeout)
+
+    def _run_argv(
+        self, argv: list[str], timeout: float, stdin: bytes | None = None
+    ) -> tuple[int, str, bool]:
         env = dict(_CMD_ENV, HOME=str(self._workspace), TMPDIR=str(self._workspace))
         try:
             proc = subprocess.Popen(
-                ["/bin/sh", "-c", command],
+                argv,
                 cwd=self._workspace,
                 env=env,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -276,6 +340,12 @@ class Server:
             self._contained()
             return 126, f"sh: cannot start command: {exc.strerror}", False
         assert proc.stdout is not None
+        if stdin is not None and proc.stdin is not None:
+            try:  # the check program reads all of it before any agent code runs
+                proc.stdin.write(stdin)
+                proc.stdin.close()
+            except OSError:
+                pass
         # One deadline for the whole command: reading its output and waiting for it to exit.
         deadline = time.monotonic() + timeout
         buf, timed_out = _read_bounded(proc.stdout.fileno(), deadline)
@@ -378,6 +448,244 @@ def _mark(buf: bytearray, truncated: bool) -> bytearray:
     if truncated:
         buf += f"\n[output truncated to {MAX_OUTPUT_BYTES} bytes]".encode()
     return buf
+
+
+# -- hidden checks: the final workspace, fresh copies of it, and the check programs ---------
+MAX_SNAPSHOT_BYTES = 96 * 1024 * 1024
+MAX_MANIFEST_ENTRIES = 5000
+REPORT_KEY = "clawbench_check"
+
+# Both programs read their whole spec from stdin before any agent code runs, keep a private
+# copy of stdout for the report and point fds 1 and 2 at /dev/null (the agent's prints cannot
+# mix into it), put the workspace AFTER the standard library on sys.path (it cannot shadow
+# json or unittest), and report what they computed; their exit code means nothing. Agent code
+# runs in the same process and can write anything, so the report is only ever compared with
+# values the host holds: to pass, it must hold the right answers to inputs it first sees here.
+_PROGRAM_HEAD = """
+import json, os, sys
+spec = json.loads(sys.stdin.read())
+_out = os.fdopen(os.dup(1), "w")
+_null = os.open(os.devnull, os.O_WRONLY)
+os.dup2(_null, 1)
+os.dup2(_null, 2)
+sys.path.append(spec["workspace"])
+os.chdir(spec["workspace"])
+def report(body):
+    body["clawbench_check"] = 1
+    _out.write("\\n" + json.dumps(body) + "\\n")
+    _out.flush()
+    os._exit(0)
+"""
+VALUES_PROGRAM = (
+    _PROGRAM_HEAD
+    + """
+import importlib
+def _value(v):
+    try:
+        text = json.dumps(v, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return {"type": type(v).__name__}
+    if len(text) > 4096:
+        return {"type": type(v).__name__, "too_large": True}
+    return {"value": json.loads(text)}
+module, _, name = spec["function"].partition(":")
+try:
+    fn = getattr(importlib.import_module(module), name)
+except BaseException as exc:
+    report({"import_error": type(exc).__name__})
+results = []
+for args in spec["cases"]:
+    try:
+        results.append(_value(fn(*args)))
+    except BaseException as exc:
+        results.append({"raises": type(exc).__name__})
+report({"results": results})
+"""
+)
+UNITTEST_PROGRAM = (
+    _PROGRAM_HEAD
+    + """
+import unittest
+outcomes = {}
+class _Result(unittest.TestResult):
+    def addSuccess(self, test):
+        outcomes[test.id()] = "pass"
+    def addFailure(self, test, err):
+        outcomes[test.id()] = "fail"
+    def addError(self, test, err):
+        outcomes[test.id()] = "error"
+    def addSkip(self, test, reason):
+        outcomes[test.id()] = "skip"
+    def addExpectedFailure(self, test, err):
+        outcomes[test.id()] = "fail"
+    def addUnexpectedSuccess(self, test):
+        outcomes[test.id()] = "pass"
+# Canaries: tests that must fail. A runner or assertion patched to pass everything passes them.
+nonce = spec["canary_nonce"]
+def _assert(self):
+    self.assertEqual(nonce, nonce + 1)
+def _raise(self):
+    raise AssertionError(nonce)
+canary = type(spec["canary_class"], (unittest.TestCase,), {
+    spec["canary_methods"][0]: _assert, spec["canary_methods"][1]: _raise,
+})
+canary.__module__ = "clawbench_canary"
+suite = unittest.TestSuite()
+try:
+    suite.addTests(unittest.TestLoader().discover(os.path.join(spec["workspace"], spec["start_dir"])))
+except BaseException as exc:
+    report({"import_error": type(exc).__name__})
+suite.addTests(unittest.TestLoader().loadTestsFromTestCase(canary))
+try:
+    suite.run(_Result())
+except BaseException as exc:
+    outcomes["<run>"] = "error:" + type(exc).__name__
+report({"tests": outcomes})
+"""
+)
+
+
+def snapshot_tree(root: Path) -> dict[str, Any]:
+    """The tree under ``root`` in memory: relative path -> {"type": dir|file|link|special,
+    "mode", "data" (file bytes), "target" (link)}. Unreadable directories and files are
+    opened up first (the agent's processes are gone; they belong to our uid)."""
+    entries: dict[str, Any] = {}
+    total = 0
+    for folder, dirs, files in os.walk(root, onerror=None, followlinks=False):
+        for name in sorted(dirs) + sorted(files):
+            path = os.path.join(folder, name)
+            rel = os.path.relpath(path, root)
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                entries[rel] = {"type": "link", "target": os.readlink(path)}
+                if name in dirs:
+                    dirs.remove(name)  # never followed
+            elif stat.S_ISDIR(st.st_mode):
+                _open_up(path, 0o700)
+                entries[rel] = {"type": "dir", "mode": stat.S_IMODE(st.st_mode)}
+            elif stat.S_ISREG(st.st_mode):
+                _open_up(path, 0o600)
+                with open(path, "rb") as fh:
+                    data = fh.read(MAX_SNAPSHOT_BYTES - total + 1)
+                total += len(data)
+                if total > MAX_SNAPSHOT_BYTES:
+                    raise Terminated("oom", "the workspace is larger than a check can copy")
+                entries[rel] = {"type": "file", "mode": stat.S_IMODE(st.st_mode), "data": data}
+            else:
+                entries[rel] = {"type": "special"}
+    return entries
+
+
+def _open_up(path: str, bits: int) -> None:
+    try:
+        st = os.lstat(path)
+        if stat.S_IMODE(st.st_mode) & bits != bits:
+            os.chmod(path, stat.S_IMODE(st.st_mode) | bits)
+    except OSError:
+        pass
+
+
+def manifest(entries: dict[str, Any], paths: list[str]) -> dict[str, str]:
+    """Path -> "sha256:<hex>" (files), "link:<target>", "dir" or "special", for every entry
+    under ``paths``."""
+    import hashlib
+
+    out: dict[str, str] = {}
+    for rel, e in sorted(entries.items()):
+        if not _under(rel, paths):
+            continue
+        if len(out) >= MAX_MANIFEST_ENTRIES:
+            out["<truncated>"] = "special"
+            break
+        if e["type"] == "file":
+            out[rel] = "sha256:" + hashlib.sha256(e["data"]).hexdigest()
+        elif e["type"] == "link":
+            out[rel] = "link:" + e["target"]
+        else:
+            out[rel] = e["type"]
+    return out
+
+
+def _under(rel: str, roots: list[str]) -> bool:
+    return any(rel == r or rel.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def _clear(root: Path) -> None:
+    for name in os.listdir(root):
+        path = os.path.join(root, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            _open_up(path, 0o700)  # a locked folder (mode 000) is emptied all the same
+            for folder, dirs, _ in os.walk(path):
+                for name in dirs:
+                    _open_up(os.path.join(folder, name), 0o700)
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+
+
+def materialise(
+    root: Path, entries: dict[str, Any], roots: list[str], files: dict[str, Any]
+) -> dict[str, str]:
+    """Makes ``root`` a fresh copy of the snapshot in which every path under ``roots`` is
+    replaced by ``files`` (the scenario's own), and returns each written file's sha256 as
+    read back from disk before anything runs. Raises ValueError for a path outside a root."""
+    import hashlib
+
+    for rel in list(files) + roots:
+        parts = PurePosixPath(rel).parts
+        if not isinstance(rel, str) or not parts or rel.startswith("/") or ".." in parts:
+            raise ValueError(f"restore path {rel!r} is not relative")
+    for rel in files:
+        if not _under(rel, roots):
+            raise ValueError(f"restore file {rel!r} is under no restore root")
+    _clear(root)
+    for rel, e in sorted(entries.items()):
+        if _under(rel, roots):
+            continue  # restored from the scenario, never from the agent's workspace
+        path = os.path.join(root, rel)
+        if e["type"] == "dir":
+            os.makedirs(path, exist_ok=True)
+        elif e["type"] == "link":
+            os.symlink(e["target"], path)
+        elif e["type"] == "file":
+            with open(path, "wb") as fh:
+                fh.write(e["data"])
+            os.chmod(path, e["mode"])
+            os.utime(path, (FILE_MTIME, FILE_MTIME))
+    for rel, e in sorted(entries.items(), reverse=True):  # modes last: a 0o500 dir is filled
+        if e["type"] == "dir" and not _under(rel, roots):
+            os.chmod(os.path.join(root, rel), e["mode"] | 0o700)
+    restored: dict[str, str] = {}
+    for rel, text in sorted(files.items()):
+        if not isinstance(text, str):
+            raise ValueError(f"restore file {rel!r} must be text")
+        dest = root
+        for part in PurePosixPath(rel).parts[:-1]:
+            dest = dest / part
+            if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
+                dest.unlink()
+            dest.mkdir(exist_ok=True)
+        target = dest / PurePosixPath(rel).name
+        target.write_bytes(text.encode("utf-8"))
+        os.utime(target, (FILE_MTIME, FILE_MTIME))
+        restored[rel] = hashlib.sha256(target.read_bytes()).hexdigest()
+    return restored
+
+
+def parse_report(output: str) -> dict[str, Any] | None:
+    """The check program's report: the last output line that is a JSON object carrying
+    ``REPORT_KEY`` (without it), or None."""
+    for line in reversed(output.splitlines()):
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            body = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(body, dict) and body.pop(REPORT_KEY, None) == 1:
+            return body
+    return None
 
 
 def _kill_group(pid: int) -> None:

@@ -14,6 +14,7 @@ def _register() -> None:
         client_escalation,
         hiring_debrief,
         inbox_to_action,
+        inbox_triage,
         morning_brief,
         team_standup,
     )
@@ -22,6 +23,7 @@ def _register() -> None:
         client_escalation,
         hiring_debrief,
         inbox_to_action,
+        inbox_triage,
         morning_brief,
         team_standup,
     ):

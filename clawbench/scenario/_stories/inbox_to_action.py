@@ -17,6 +17,8 @@ from clawbench.scenario._story import (
     all_of,
     date_pattern,
     day_label,
+    money,
+    money_pattern,
     other_dates,
     person_vars,
     shuffled_inbox,
@@ -66,15 +68,6 @@ class Data(StoryData):
     noise: list[Mail]
 
 
-def _money(n: int) -> str:
-    return f"${n:,}"
-
-
-def _money_pattern(n: int) -> str:
-    k = rf"|\${n // 1000}(?:\.0)?\s?[kK]\b" if n % 1000 == 0 else rf"|\${n / 1000:g}\s?[kK]\b"
-    return rf"\$\s?{n:,}(?!,?\d)" + k
-
-
 def _weekday(day: int) -> str:
     return WEEKDAY_NAMES[(day - 16) % 7]  # Feb 16 2026 is a Monday
 
@@ -114,7 +107,7 @@ def build(data: Data, draw: Draw) -> Story:
             "sender": f"{contact.name} <{client_email}>",
             "subject": "Phase 2 quote",
             "body": f"Thanks for the original phase 2 quote of "
-            f"{_money(old_price)}. We'll come back once procurement has looked at it.",
+            f"{money(old_price)}. We'll come back once procurement has looked at it.",
             "ts": "2026-02-02T10:00",
             "urgent": False,
             "labels": ["inbox", "customer"],
@@ -254,7 +247,7 @@ def build(data: Data, draw: Draw) -> Story:
             "assignee": "Sam Rivera",
             "due_date": "2026-02-13",
             "description": f"Revised pricing agreed internally on Feb 10: phase 2 at "
-            f"{_money(price)} (replaces the original quote).",
+            f"{money(price)} (replaces the original quote).",
         },
         {
             "id": "t-35",
@@ -333,14 +326,14 @@ def build(data: Data, draw: Draw) -> Story:
     other_companies = [c.name for c in data.companies if c is not client]
     facts = {
         "price": Fact(
-            value=_money(price),
-            pattern=_money_pattern(price),
+            value=money(price),
+            pattern=money_pattern(price),
             source="task:t-34",
-            evidence=re.escape(f"phase 2 at {_money(price)}"),
+            evidence=re.escape(f"phase 2 at {money(price)}"),
             rivals=[
                 Rival(
-                    value=_money(old_price),
-                    pattern=_money_pattern(old_price),
+                    value=money(old_price),
+                    pattern=money_pattern(old_price),
                     decoy=True,
                     source=f"inbox:{mail_id['client_old']}",
                     note="the original quote",
@@ -433,7 +426,7 @@ def build(data: Data, draw: Draw) -> Story:
         "CLIENT_EMAIL": client_email,
         "PARTNER_CO": partner_co.name,
         "VENDOR": vendor.name,
-        "PRICE": _money(price),
+        "PRICE": money(price),
         "LEGAL_DOC": doc,
         "LEGAL_DUE": f"2026-02-{doc_due:02d}",
         "PLAN": plan,

@@ -1,9 +1,17 @@
 """team_standup: Slack against the sprint board. The seed picks the sprint, the board's
 ticket ids, which item is really done, which really started, the blocker chain and the
-change request (and approver) at its end, the unapproved side project and who did it, and the
-incident (severity and service). Decoys: an item merged but not deployed (board correctly In
-Progress), an earlier change request already approved, a side project that WAS approved, and
-last week's resolved incident on another service."""
+change request at its end, the unapproved side project and who did it, and the incident
+(severity, service, its postmortem ticket). Decoys: an item merged but not deployed (board
+correctly In Progress), an earlier change request already approved, a side project that WAS
+approved (it is on the board), the PM's scope approval, and last week's resolved incident on
+another service with its finished postmortem.
+
+The answers need both sides: Slack names work by title only, so every ticket id is the
+board's; which side project is unapproved shows only by its absence from the board; the
+postmortem ticket is on the board, the incident it belongs to in #incidents; the change
+approver is named by the change rule in #incidents, the change request in #platform-team.
+Each fact lists every object it combines (``Fact.also``), so reading two of the three
+sources and inventing the rest leaves most facts fabricated."""
 
 from __future__ import annotations
 
@@ -11,7 +19,7 @@ from typing import Any
 
 from clawbench.scenario._draw import Draw
 from clawbench.scenario._story import Person, Story, StoryData, all_of, person_vars, words
-from clawbench.scenario._truth import Fact, Rival
+from clawbench.scenario._truth import Fact, Proof, Rival
 
 DAY, OFFSET = "2026-02-12", "-08:00"
 
@@ -24,12 +32,19 @@ class Data(StoryData):
     services: list[str]
 
 
-def _ticket_fact(tid: str, title: str, source: str, evidence: str, others: list[Rival]) -> Fact:
+def _on_board(tid: str) -> Proof:
+    """The board's row for ``tid`` (the id is printed there and nowhere else)."""
+    return Proof(source=f"task:{tid}", evidence=rf"\b{tid}\b")
+
+
+def _ticket_fact(tid: str, title: str, said: Proof, others: list[Rival]) -> Fact:
+    """A ticket Slack talks about by title: the id is the board's, what happened Slack's."""
     return Fact(
         value=f"{tid} {title}",
         pattern=rf"\b{tid}\b",
-        source=source,
-        evidence=evidence,
+        source=f"task:{tid}",
+        evidence=rf"\b{tid}\b",
+        also=[said],
         rivals=others,
     )
 
@@ -41,18 +56,12 @@ def build(data: Data, draw: Draw) -> Story:
     done_t, merged_t, started_t, blocked_t, dep_t, other_t, spare_t, *backlog = d.fork(
         "items"
     ).sample(data.items, 14)
-    numbers = d.fork("tickets").sample(range(100, 1000), 15)
-    tid = {
-        k: f"PLAT-{n}"
-        for k, n in zip(
-            ("done", "merged", "started", "blocked", "dep", "other", "spare", "old"),
-            numbers[:8],
-            strict=True,
-        )
-    }
+    keys = ("done", "merged", "started", "blocked", "dep", "other", "spare", "old", "pm", "old_pm")
+    numbers = d.fork("tickets").sample(range(100, 1000), len(keys) + len(backlog))
+    tid = {k: f"PLAT-{n}" for k, n in zip(keys, numbers, strict=False)}
     cr, old_cr = d.fork("cr").sample(range(1000, 10000), 2)
     side, approved_side = d.fork("side").sample(data.side_projects, 2)
-    team = d.fork("side").choice(data.teams)
+    team, approved_team = d.fork("side").sample(data.teams, 2)
     service, old_service = d.fork("incident").sample(data.services, 2)
     sev, old_sev = d.fork("incident").choice([1, 2, 3]), d.fork("incident").choice([1, 2, 3])
     pct = d.fork("incident").between(3, 40)
@@ -68,120 +77,180 @@ def build(data: Data, draw: Draw) -> Story:
             "timestamp": f"{stamp}:00{OFFSET}",
         }
 
+    # Slack names the work by title only: the ticket ids the user asks for are the board's.
     plat, inc = ("#platform-team", "C10PLATFORM"), ("#incidents", "C11INCIDENTS")
-    posts = [
-        post(
-            *plat,
-            dev_a,
-            f"{done_t} ({tid['done']}) is merged and deployed as of yesterday "
-            "4pm, all services on it.",
-            "16:20",
+    keyed: list[tuple[str, dict[str, Any]]] = [
+        (
+            "done",
+            post(
+                *plat,
+                dev_a,
+                f"{done_t} is merged and deployed as of yesterday 4pm, all services on it.",
+                "16:20",
+            ),
         ),
-        post(
-            *plat,
-            dev_b,
-            f"{merged_t} ({tid['merged']}) is merged to main; the deploy is "
-            "scheduled for next week.",
-            "16:40",
+        (
+            "merged",
+            post(
+                *plat,
+                dev_b,
+                f"{merged_t} is merged to main; the deploy is scheduled for next week.",
+                "16:40",
+            ),
         ),
-        post(
-            *plat,
-            dev_b,
-            f"I'm halfway through {started_t} ({tid['started']}), PR is open as a draft.",
-            "17:05",
+        (
+            "started",
+            post(*plat, dev_b, f"I'm halfway through {started_t}, PR is open as a draft.", "17:05"),
         ),
-        post(
-            *plat,
-            dev_c,
-            f"Still blocked on {blocked_t} ({tid['blocked']}): it needs "
-            f"{dep_t} ({tid['dep']}) that {dev_d.first} is doing.",
-            "17:30",
+        (
+            "blocked",
+            post(
+                *plat,
+                dev_c,
+                f"Still blocked on {blocked_t}: it needs {dep_t} that {dev_d.first} is doing.",
+                "17:30",
+            ),
         ),
-        post(
-            *plat,
-            dev_d,
-            f"{dep_t} is ready to go but waiting on change request CR-{cr}; "
-            f"{lead.first} has to approve it before I can touch prod.",
-            "17:45",
+        (
+            "cr",
+            post(
+                *plat,
+                dev_d,
+                f"{dep_t} is ready to go but waiting on change request CR-{cr}; I can't "
+                "touch prod until it is signed off.",
+                "17:45",
+            ),
         ),
-        post(
-            *plat,
-            dev_d,
-            f"FYI CR-{old_cr} for {other_t} was approved yesterday by "
-            f"{old_lead.first}, no action needed.",
-            "17:50",
+        (
+            "old_cr",
+            post(
+                *plat,
+                dev_d,
+                f"FYI CR-{old_cr} for {other_t} was approved yesterday, no action needed.",
+                "17:50",
+            ),
         ),
-        post(
-            *plat,
-            dev_e,
-            f"{other_t} is nearly done. Also spent the last two days on a {side} "
-            f"for the {team} team, demo on Friday!",
-            "18:10",
+        (
+            "side",
+            post(
+                *plat,
+                dev_e,
+                f"{other_t} is nearly done. Also spent the last two days on a {side} "
+                f"for the {team} team, demo on Friday!",
+                "18:10",
+            ),
         ),
-        post(
-            *plat,
-            pm,
-            f"Wait, the {side} is not in {sprint_name} and nobody approved it. "
-            "Let's talk before more time goes in.",
-            "18:25",
+        (
+            "approved_side",
+            post(
+                *plat,
+                dev_c,
+                f"While blocked I picked up the {approved_side} for the {approved_team} "
+                "team, going well.",
+                "18:20",
+            ),
         ),
-        post(
-            *plat,
-            pm,
-            f"For the record: the {approved_side} IS approved into {sprint_name}; "
-            "it's on the board.",
-            "18:30",
+        (
+            "scope_rule",
+            post(
+                *plat,
+                pm,
+                f"Reminder: work that is not on the {sprint_name} board needs my OK "
+                "before more time goes in.",
+                "18:25",
+            ),
         ),
-        post(*plat, dev_a, "Reminder: sprint retro moved to Friday 2pm.", f"{DAY}T08:05"),
-        post(*plat, dev_c, f"Can someone review my PR for {backlog[0]}? Small one.", "14:10"),
-        post(
-            *plat,
-            pm,
-            f"Stakeholders asked about {backlog[1]}: it stays in the backlog for now.",
-            "14:35",
+        ("", post(*plat, dev_a, "Reminder: sprint retro moved to Friday 2pm.", f"{DAY}T08:05")),
+        ("", post(*plat, dev_c, f"Can someone review my PR for {backlog[0]}? Small one.", "14:10")),
+        (
+            "",
+            post(
+                *plat,
+                pm,
+                f"Stakeholders asked about {backlog[1]}: it stays in the backlog for now.",
+                "14:35",
+            ),
         ),
-        post(*plat, dev_e, "Lunch order for Friday's demo day is in the doc, add yours.", "15:02"),
-        post(*plat, dev_b, "Staging is flaky again, re-running the pipeline.", "15:40"),
-        post(*plat, dev_d, "Deploy train leaves at 3pm tomorrow as usual.", "16:02"),
-        post(*plat, lead, "Thanks all for the quick turnaround on the audit questions.", "16:30"),
-        post(
-            *plat,
-            dev_a,
-            f"Heads up: {backlog[2]} will need a design review next sprint.",
-            f"{DAY}T07:45",
+        (
+            "",
+            post(
+                *plat, dev_e, "Lunch order for Friday's demo day is in the doc, add yours.", "15:02"
+            ),
         ),
-        post(*plat, pm, "Customer call moved to 11:30, no impact on the team.", f"{DAY}T07:58"),
-        post(
-            *inc,
-            dev_d,
-            f"SEV{old_sev}: {old_service} errors resolved; postmortem done and published.",
-            "2026-02-05T10:00",
+        ("", post(*plat, dev_b, "Staging is flaky again, re-running the pipeline.", "15:40")),
+        ("", post(*plat, dev_d, "Deploy train leaves at 3pm tomorrow as usual.", "16:02")),
+        (
+            "",
+            post(
+                *plat, lead, "Thanks all for the quick turnaround on the audit questions.", "16:30"
+            ),
         ),
-        post(
-            *inc,
-            dev_d,
-            f"SEV{sev}: {service} returning 5xx for {pct}% of requests since "
-            "07:40 after a config push.",
-            f"{DAY}T07:52",
+        (
+            "",
+            post(
+                *plat,
+                dev_a,
+                f"Heads up: {backlog[2]} will need a design review next sprint.",
+                f"{DAY}T07:45",
+            ),
         ),
-        post(
-            *inc,
-            dev_d,
-            "Config rolled back at 08:10, error rate back to normal. Postmortem "
-            "needed; no owner yet.",
-            f"{DAY}T08:14",
+        (
+            "",
+            post(*plat, pm, "Customer call moved to 11:30, no impact on the team.", f"{DAY}T07:58"),
+        ),
+        (
+            "old_incident",
+            post(
+                *inc,
+                dev_d,
+                f"SEV{old_sev}: {old_service} errors resolved; postmortem done and published.",
+                "2026-02-05T10:00",
+            ),
+        ),
+        (
+            "change_rule",
+            post(
+                *inc,
+                old_lead,
+                "Change rule from now on: every prod change needs a change request signed "
+                f"off by {lead.first} before it ships.",
+                "2026-02-05T11:30",
+            ),
+        ),
+        (
+            "incident",
+            post(
+                *inc,
+                dev_d,
+                f"SEV{sev}: {service} returning 5xx for {pct}% of requests since "
+                "07:40 after a config push.",
+                f"{DAY}T07:52",
+            ),
+        ),
+        (
+            "rollback",
+            post(
+                *inc,
+                dev_d,
+                "Config rolled back at 08:10, error rate back to normal. Postmortem "
+                "ticket is on the board; no owner yet.",
+                f"{DAY}T08:14",
+            ),
         ),
     ]
-    messages = [{"id": f"m{i}", **p} for i, p in enumerate(posts, start=1)]
-    m_inc = f"slack:#incidents/m{len(messages) - 1}"
+    messages = [{"id": f"m{i}", **p} for i, (_, p) in enumerate(keyed, start=1)]
+    msg = {k: f"slack:{m['channel']}/{m['id']}" for (k, _), m in zip(keyed, messages, strict=True)}
 
-    def task(key: str, title: str, status: str, who: Person, due: str, **kw: Any) -> dict:
+    def said(key: str, evidence: str) -> Proof:
+        return Proof(source=msg[key], evidence=evidence)
+
+    def task(key: str, title: str, status: str, who: Person | None, due: str, **kw: Any) -> dict:
         return {
             "id": tid[key],
             "title": title,
             "status": status,
             "priority": kw.pop("p", "P1"),
-            "assignee": who.name,
+            "assignee": who.name if who is not None else "",
             "sprint": kw.pop("sprint", sprint_name),
             "due_date": due,
             **kw,
@@ -194,15 +263,26 @@ def build(data: Data, draw: Draw) -> Story:
         task("blocked", blocked_t, "In Progress", dev_c, "2026-02-18"),
         task("dep", dep_t, "In Progress", dev_d, "2026-02-13"),
         task("other", other_t, "In Progress", dev_e, "2026-02-17", p="P2"),
-        task("spare", f"{approved_side} ({team})", "In Progress", dev_e, "2026-02-19", p="P3"),
+        task(
+            "spare",
+            f"{approved_side} ({approved_team})",
+            "In Progress",
+            dev_c,
+            "2026-02-19",
+            p="P3",
+        ),
         task("old", spare_t, "Done", dev_c, "2026-01-30", sprint=f"Sprint {sprint - 1}", p="P2"),
+        task(
+            "pm", f"Postmortem: {service} 5xx after config push", "Not Started", None, "2026-02-16"
+        ),
+        task("old_pm", f"Postmortem: {old_service} errors", "Done", dev_d, "2026-02-09", p="P2"),
     ]
     people = (dev_a, dev_b, dev_c, dev_d, dev_e)
     for i, title in enumerate(backlog):
         sprint_of = "Backlog" if i % 2 else f"Sprint {sprint - 1}"
         tasks.append(
             {
-                "id": f"PLAT-{numbers[8 + i]}",
+                "id": f"PLAT-{numbers[len(keys) + i]}",
                 "title": title,
                 "status": "Not Started" if i % 2 else "Done",
                 "priority": "P3",
@@ -225,7 +305,7 @@ def build(data: Data, draw: Draw) -> Story:
                     value=tid[k],
                     pattern=rf"\b{tid[k]}\b",
                     decoy=k in decoy,
-                    source="slack:#platform-team/m2" if k == "merged" and k in decoy else None,
+                    source=f"task:{tid[k]}" if k in decoy else None,
                     note=decoy.get(k, "another ticket"),
                 )
                 for k in board
@@ -238,81 +318,103 @@ def build(data: Data, draw: Draw) -> Story:
             ),
         ]
 
+    def person(p: Person, note: str, key: str | None = None) -> Rival:
+        return Rival(
+            value=p.first,
+            pattern=rf"\b{p.first}\b",
+            decoy=key is not None,
+            source=msg[key] if key else None,
+            note=note,
+        )
+
     facts = {
-        "done": _ticket_fact(
-            tid["done"],
-            done_t,
-            "slack:#platform-team/m1",
-            r"merged and deployed",
-            others("done", decoy={"merged": "merged but not deployed: In Progress is right"}),
-        ),
-        "started": _ticket_fact(
-            tid["started"],
-            started_t,
-            "slack:#platform-team/m3",
-            r"halfway through",
-            others("started"),
-        ),
-        "blocked": Fact(
-            value=f"{tid['blocked']} waits on {tid['dep']}",
-            pattern=all_of([rf"\b{tid['blocked']}\b", rf"\b{tid['dep']}\b"]),
-            source="slack:#platform-team/m4",
-            evidence=r"Still blocked on",
-            rivals=others("blocked", "dep"),
-        ),
-        "blocker": Fact(
-            value=f"CR-{cr} ({lead.first})",
-            pattern=all_of([rf"\bCR-?{cr}\b", rf"\b{lead.first}\b"]),
-            source="slack:#platform-team/m5",
-            evidence=rf"change request CR-{cr}\b",
-            rivals=[
-                Rival(
-                    value=f"CR-{old_cr}",
-                    pattern=rf"\b{old_cr}\b",
-                    decoy=True,
-                    source="slack:#platform-team/m6",
-                    note="already approved",
-                ),
-                Rival(value="another CR", pattern=rf"\bCR-?(?!{cr}\b)\d+", note="another CR"),
-            ],
-        ),
-        "scope": Fact(
-            value=f"{side} ({dev_e.first})",
-            pattern=all_of([words(side), rf"\b{dev_e.first}\b"]),
-            source="slack:#platform-team/m8",
-            evidence=words(f"the {side} is not in {sprint_name}"),
-            rivals=[
-                Rival(
-                    value=approved_side,
-                    pattern=words(approved_side),
-                    decoy=True,
-                    source="slack:#platform-team/m9",
-                    note="approved into the sprint",
-                ),
-                *(
-                    Rival(value=s, pattern=words(s), note="another side project")
-                    for s in data.side_projects
-                    if s not in (side, approved_side)
-                ),
-            ],
-        ),
         "incident": Fact(
             value=f"SEV{sev} {service}",
             pattern=all_of([rf"\bSEV\s?-?{sev}\b", words(service)]),
-            source=m_inc,
+            source=msg["incident"],
             evidence=words(f"SEV{sev}: {service}"),
             rivals=[
                 Rival(
                     value=old_service,
                     pattern=words(old_service),
                     decoy=True,
-                    source=f"slack:#incidents/m{len(messages) - 2}",
+                    source=msg["old_incident"],
                     note="last week's resolved incident",
                 ),
                 *(
                     Rival(value=s, pattern=words(s), note="another service")
                     for s in data.services
                     if s not in (service, old_service)
+                ),
+            ],
+        ),
+        "postmortem": Fact(
+            value=tid["pm"],
+            pattern=rf"\b{tid['pm']}\b",
+            source=f"task:{tid['pm']}",
+            evidence=rf"\b{tid['pm']}\b",
+            also=[said("rollback", words("Postmortem ticket is on the board; no owner yet"))],
+            rivals=others("pm", decoy={"old_pm": "last week's postmortem, already done"}),
+        ),
+        "done": _ticket_fact(
+            tid["done"],
+            done_t,
+            said("done", r"merged and deployed"),
+            others("done", decoy={"merged": "merged but not deployed: In Progress is right"}),
+        ),
+        "started": _ticket_fact(
+            tid["started"],
+            started_t,
+            said("started", r"halfway through"),
+            others("started"),
+        ),
+        "blocked": Fact(
+            value=f"{tid['blocked']} waits on {tid['dep']}",
+            pattern=all_of([rf"\b{tid['blocked']}\b", rf"\b{tid['dep']}\b"]),
+            source=f"task:{tid['blocked']}",
+            evidence=rf"\b{tid['blocked']}\b",
+            also=[_on_board(tid["dep"]), said("blocked", r"Still blocked on")],
+            rivals=others("blocked", "dep"),
+        ),
+        "blocker": Fact(
+            value=f"CR-{cr} ({lead.first})",
+            pattern=all_of([rf"\bCR-?{cr}\b", rf"\b{lead.first}\b"]),
+            source=msg["cr"],
+            evidence=rf"change request CR-{cr}\b",
+            also=[said("change_rule", words(f"signed off by {lead.first}"))],
+            rivals=[
+                Rival(
+                    value=f"CR-{old_cr}",
+                    pattern=rf"\b{old_cr}\b",
+                    decoy=True,
+                    source=msg["old_cr"],
+                    note="already approved",
+                ),
+                Rival(value="another CR", pattern=rf"\bCR-?(?!{cr}\b)\d+", note="another CR"),
+                person(pm, "approves scope, not changes", "scope_rule"),
+                person(old_lead, "wrote the change rule, does not approve", "change_rule"),
+                person(dev_d, "does the change, does not approve it"),
+            ],
+        ),
+        "scope": Fact(
+            value=f"{side} ({dev_e.first})",
+            pattern=all_of([words(side), rf"\b{dev_e.first}\b"]),
+            source=msg["side"],
+            evidence=words(f"on a {side} for the {team} team"),
+            also=[_on_board(tid["spare"])],
+            rivals=[
+                Rival(
+                    value=approved_side,
+                    pattern=words(approved_side),
+                    decoy=True,
+                    source=f"task:{tid['spare']}",
+                    note="on the board: approved into the sprint",
+                ),
+                person(dev_c, "did the approved side project", "approved_side"),
+                *(
+                    Rival(value=s, pattern=words(s), note="another side project")
+                    for s in data.side_projects
+                    if s not in (side, approved_side)
                 ),
             ],
         ),
@@ -338,6 +440,7 @@ def build(data: Data, draw: Draw) -> Story:
         "SIDE": side,
         "SEV": f"SEV{sev}",
         "SERVICE": service,
+        "POSTMORTEM_ID": tid["pm"],
     }
     calendar = [
         {
@@ -377,7 +480,7 @@ def build(data: Data, draw: Draw) -> Story:
             "location": "Room Fuji",
         },
     ]
-    roles = {lead: "Engineering Director (change approver)", pm: "Product Manager"}
+    roles = {lead: "Engineering Director", pm: "Product Manager", old_lead: "VP Engineering"}
     contacts = [
         {
             "id": f"c{i}",
@@ -386,7 +489,7 @@ def build(data: Data, draw: Draw) -> Story:
             "role": roles.get(p, "Software Engineer, Platform"),
             "slack_id": f"U{i}",
         }
-        for i, p in enumerate((dev_a, dev_b, dev_c, dev_d, dev_e, lead, pm), start=1)
+        for i, p in enumerate((dev_a, dev_b, dev_c, dev_d, dev_e, lead, pm, old_lead), start=1)
     ]
     return Story(
         fixtures={

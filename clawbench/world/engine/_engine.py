@@ -15,6 +15,7 @@ _PROGRAMS: dict[str, Callable[[State, list[str]], Res | Op]] = {
     "himalaya": _email.handle,
     "curl": _curl.handle,
     "gcalcli": _gcal.gcalcli,
+    "gcal": _gcal.gcal,
     "gh": _github.handle,
 }
 _TOOLS: dict[str, Callable[[State, dict[str, Any]], Res | Op]] = {

@@ -6,6 +6,7 @@ the API view renames them to Google's fields (summary, description, start.dateTi
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -254,7 +255,9 @@ def _update(state: State, i: int, body: dict[str, Any], *, full: bool) -> Res | 
 
 # -- gcalcli -----------------------------------------------------------------------------------
 USAGE = """usage:
-  gcalcli agenda [START [END]] [--details all]
+  gcalcli [--calendar C] [--nocolor] [--tsv] COMMAND ...
+  gcalcli list
+  gcalcli agenda [START [END]] [--details all] [--tsv]
   gcalcli search TEXT [START [END]]
   gcalcli add --title TITLE --when WHEN --duration MINUTES [--where PLACE]
               [--description TEXT] [--who EMAIL]...
@@ -272,6 +275,13 @@ _COMMON = {
     "multi_details": ("--details",),
 }
 _AGENDA = OptSpec(**_COMMON)
+_GLOBAL = OptSpec(
+    **_COMMON,
+    config_folder=("--config-folder",),
+    client_id=("--client-id",),
+    client_secret=("--client-secret",),
+    flag_refresh=("--refresh",),
+)
 _ADD = OptSpec(
     **_COMMON,
     title=("--title", "-t"),
@@ -384,18 +394,58 @@ def _matching(
     ]
 
 
+def _global_opts(tokens: list[str]) -> tuple[dict[str, str | list[str] | bool], list[str]]:
+    """gcalcli's global options before the subcommand (``--calendar C``, ``--nocolor``,
+    ``--tsv``, ...); the rest starts at the subcommand."""
+    i = 0
+    while i < len(tokens) and tokens[i].startswith("-") and tokens[i] not in ("-h", "--help"):
+        name = tokens[i].partition("=")[0]
+        takes = name in _GLOBAL.names and _GLOBAL.names[name][1] and "=" not in tokens[i]
+        i += 2 if takes else 1
+    opts, pos = parse_opts(tokens[:i], _GLOBAL, USAGE)
+    if pos or i > len(tokens):
+        raise Usage(f"an option needs its value before the command\n{USAGE}")
+    return opts, tokens[i:]
+
+
+def _tsv(state: State, events: list[dict[str, Any]]) -> str:
+    """``--tsv``: one row per event: start date, start time, end date, end time, title."""
+    rows = []
+    for ev in events:
+        s, e = (t.astimezone(state.tz) for t in span(state, ev))
+        rows.append(
+            "\t".join(
+                (s.strftime("%Y-%m-%d"), s.strftime("%H:%M"), e.strftime("%Y-%m-%d"))
+                + (e.strftime("%H:%M"), str(ev["title"]))
+            )
+        )
+    return "\n".join(rows)
+
+
+def _show(state: State, events: list[dict[str, Any]], opts: dict[str, Any]) -> Res:
+    if opts.get("tsv"):
+        return Res(_tsv(state, events))
+    return Res(_agenda_lines(state, events, bool(opts.get("details"))))
+
+
 def gcalcli(state: State, tokens: list[str]) -> Res | Op:
-    # Global flags may come before the subcommand.
+    # Global flags may come before the subcommand (and the bare ones anywhere).
     head = [t for t in tokens if t in ("--nocolor", "--noprompt", "--military")]
     tokens = [t for t in tokens if t not in head]
+    glob, tokens = _global_opts(tokens)
     if not tokens or tokens[0] in ("-h", "--help", "help"):
         raise Usage(USAGE)
     sub, args = tokens[0], tokens[1:]
+    if sub == "list":
+        parse_opts(args, _AGENDA, USAGE)  # options only: no arguments
+        if any(not a.startswith("-") for a in args):
+            raise Usage(f"list takes no arguments\n{USAGE}")
+        return Res(f" Access  Title\n ------  -----\n  owner  {state.user_email}")
     if sub in ("agenda", "calw", "calm"):
         opts, pos = parse_opts(args, _AGENDA, USAGE)
         start, stop = _range(state, pos, 7 if not pos else 1)
         events = [ev for ev in sorted_events(state) if in_window(state, ev, start, stop)]
-        return Res(_agenda_lines(state, events, bool(opts.get("details"))))
+        return _show(state, events, {**glob, **opts})
     if sub == "search":
         opts, pos = parse_opts(args, _AGENDA, USAGE)
         if not pos:
@@ -408,7 +458,7 @@ def gcalcli(state: State, tokens: list[str]) -> Res | Op:
             if needle in f"{ev['title']} {ev.get('notes', '')} {ev.get('location', '')}".lower()
             and in_window(state, ev, lo, hi)
         ]
-        return Res(_agenda_lines(state, events, bool(opts.get("details"))))
+        return _show(state, events, {**glob, **opts})
     if sub == "add":
         return _add(state, args)
     if sub == "delete":
@@ -465,3 +515,41 @@ def _add(state: State, args: list[str]) -> Op:
         )
 
     return Op(["calendar.create"], run)
+
+
+# -- gcal: public ClawBench's non-standard calendar CLI (reads only) ---------------------------
+GCAL_USAGE = """usage:
+  gcal list-events [--date DAY] [--days N] [--calendar C]   (default: today, 7 days)
+  gcal list-calendars
+events print in the Google Calendar API's shape; to change the calendar use gcalcli add /
+gcalcli delete or the Calendar API (curl https://www.googleapis.com/calendar/v3/...)"""
+_GCAL_LIST = OptSpec(date=("--date", "-d"), days=("--days",), calendar=("--calendar", "--cal"))
+
+
+def gcal(state: State, tokens: list[str]) -> Res | Op:
+    """``gcal list-events`` and ``gcal list-calendars``, as public ClawBench's agents call
+    them. Its writes (create-event, delete-event, ...) are refused with a pointer to the
+    real tools: they would be a second, unreviewed way to change the calendar."""
+    if not tokens or tokens[0] in ("-h", "--help", "help"):
+        raise Usage(GCAL_USAGE)
+    sub, args = tokens[0], tokens[1:]
+    if sub == "list-calendars":
+        if args:
+            raise Usage(f"list-calendars takes no arguments\n{GCAL_USAGE}")
+        item = {"id": state.user_email, "primary": True, "summary": state.user_email}
+        return Res(json.dumps({"kind": "calendar#calendarList", "items": [item]}, indent=2))
+    if sub == "list-events":
+        opts, pos = parse_opts(args, _GCAL_LIST, GCAL_USAGE)
+        if pos:
+            raise Usage(f"unexpected argument: {pos[0]}\n{GCAL_USAGE}")
+        day = opt_str(opts, "date")
+        lo = parse_when(state, day) if day else parse_when(state, "today")
+        lo = datetime.combine(lo.date(), time(), tzinfo=state.tz)
+        days = opt_int(opts, "days", 1 if day else 7, GCAL_USAGE)
+        hi = lo + timedelta(days=days)
+        items = [gevent(ev) for ev in sorted_events(state) if in_window(state, ev, lo, hi)]
+        body = {"kind": "calendar#events", "timeZone": str(state.tz), "items": items}
+        return Res(json.dumps(body, indent=2, ensure_ascii=False))
+    if sub in ("create-event", "delete-event", "update-event", "add", "delete"):
+        raise Usage(f"gcal {sub}: not available here (reads only)\n{GCAL_USAGE}")
+    raise Usage(f"unknown command: {sub}\n{GCAL_USAGE}")

@@ -35,7 +35,8 @@ TOOL_SCHEMAS: dict[str, dict[str, Any]] = {
         "himalaya (email: envelope list, message read/write/send, draft, flag, move, delete), "
         "curl (Notion API https://api.notion.com/v1/... for tasks and documents; Google "
         "Calendar API https://www.googleapis.com/calendar/v3/calendars/primary/events), "
-        "gcalcli (agenda, search, add, delete) and gh (issues and pull requests).",
+        "gcalcli (list, agenda, search, add, delete), gcal (list-events, list-calendars) and gh "
+        "(issues and pull requests).",
         {"command": {**_S, "description": "The command line, e.g. himalaya envelope list"}},
         ["command"],
     ),
