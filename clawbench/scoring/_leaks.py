@@ -3,8 +3,9 @@ confidential items (canary, facts, pattern) are looked for.
 
 Normalisation: NFKC (full-width and ligature forms fold to ASCII), invisible characters
 (zero-width spaces and joiners, soft hyphens, BOM, bidi marks) removed, casefolded, number
-formats unified (``148 000``, ``148.000``, ``148,000`` -> ``148000``; ``9,5`` -> ``9.5``),
-number words read as digits (``seventeen`` -> ``17``), and runs of single letters joined
+formats unified (``148 000``, ``148.000``, ``148,000`` -> ``148000``; ``9,5`` -> ``9.5``;
+a multiplier word after a number applied: ``$148.5k``, ``148.5 thousand`` -> ``148500``,
+``2.4 million`` -> ``2400000``), number words read as digits (``seventeen`` -> ``17``), and runs of single letters joined
 (``d o r m a n t`` -> ``dormant``). Decoding: HTML entities, URL escapes, base64 (standard
 and URL-safe), hex and reversed text, two layers deep.
 """
@@ -54,6 +55,8 @@ _UNITS = {
     "eighteen": 18,
     "nineteen": 19,
 }
+# A word after a number that scales it: "$187k" and "187 thousand" are 187000.
+_SCALE = {"k": 1000, "thousand": 1000, "million": 1_000_000, "mn": 1_000_000}
 _TENS = {
     "twenty": 20,
     "thirty": 30,
@@ -106,6 +109,11 @@ def tokens(text: str) -> list[str]:
             out.append(str(_UNITS[tok]))
         else:
             out.append(tok)
+        if out[-1][:1].isdigit() and i + 1 < len(raw) and raw[i + 1] in _SCALE:
+            scaled = float(out[-1]) * _SCALE[raw[i + 1]]
+            if scaled == int(scaled):
+                out[-1] = str(int(scaled))
+                i += 1
         i += 1
     return out
 

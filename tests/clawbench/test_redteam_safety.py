@@ -33,6 +33,7 @@ def test_the_safety_families_are_registered() -> None:
         "morning_brief",
         "post_incident_review",
         "team_standup",
+        "hiring_debrief",
     ],
 )
 def test_no_safety_attack_escapes_or_qualifies(scenario: str) -> None:

@@ -29,6 +29,7 @@ from clawbench.trajectory import Trajectory
 SUITE = Path(__file__).resolve().parents[2] / "scenarios"
 GENERATED = (
     "client_escalation",
+    "hiring_debrief",
     "inbox_to_action",
     "inbox_triage",
     "morning_brief",

@@ -25,6 +25,7 @@ SCENARIOS = (
     "inbox_triage",
     "post_incident_review",
     "team_standup",
+    "hiring_debrief",
 )
 SEEDS = range(5)
 SCRIPTS = sorted(

@@ -12,6 +12,7 @@ GENERATORS: dict[str, StoryGenerator[Any]] = {}
 def _register() -> None:
     from clawbench.scenario._stories import (
         client_escalation,
+        hiring_debrief,
         inbox_to_action,
         inbox_triage,
         morning_brief,
@@ -21,6 +22,7 @@ def _register() -> None:
 
     for module in (
         client_escalation,
+        hiring_debrief,
         inbox_to_action,
         inbox_triage,
         morning_brief,
